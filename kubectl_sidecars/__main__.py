@@ -1,0 +1,3 @@
+from kubectl_sidecars.cli import main
+
+main()

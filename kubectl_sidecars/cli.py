@@ -1,0 +1,128 @@
+"""The click front end: parse kubectl-style flags, run read -> view -> judge -> show, and turn every
+failure into one line on stderr with a documented exit code."""
+
+import dataclasses
+import functools
+import os
+import sys
+
+import click
+
+from kubectl_sidecars import __version__
+from kubectl_sidecars.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, SidecarsError
+
+EXIT_INTERRUPTED = 130
+EXIT_INTERNAL = 5
+SOURCE_OPTIONS = ("files", "kubeconfig", "context", "request_timeout", "chunk_size")
+
+
+def _source_options(command):
+    """The selection and connection flags every command shares, in kubectl's spelling."""
+    options = [
+        click.option("-n", "--namespace", help="Namespace to read (default: the context's namespace)."),
+        click.option("-A", "--all-namespaces", is_flag=True, help="Read every namespace."),
+        click.option("-l", "--selector", "label_selector", help="Label selector, e.g. app=web,tier!=db."),
+        click.option("--field-selector", help="Field selector, e.g. status.phase=Running."),
+        click.option("-f", "--filename", "files", multiple=True, type=str,
+                     help="Read `kubectl get -o json|yaml` output instead of the cluster (file, folder or -)."),
+        click.option("--kubeconfig", help="Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config)."),
+        click.option("--context", help="The kubeconfig context to use."),
+        click.option("--request-timeout", default="0", show_default=True,
+                     help="How long to wait for one request (e.g. 10s, 1m); 0 waits forever."),
+        click.option("--chunk-size", default=500, show_default=True, type=click.IntRange(0),
+                     help="Items per page of a LIST; 0 reads all at once."),
+        click.option("--no-color", is_flag=True, help="Never colour the output (NO_COLOR works too)."),
+    ]
+    return functools.reduce(lambda cmd, option: option(cmd), reversed(options), command)
+
+
+def _open(params: dict):
+    from kubectl_sidecars.pipeline import open_source, resolve_namespace
+    from kubectl_sidecars.selection import Selection
+
+    if params["namespace"] is not None and params["all_namespaces"]:
+        raise click.UsageError("-n/--namespace and -A/--all-namespaces cannot be used together")
+    source = open_source(*(params[name] for name in SOURCE_OPTIONS))
+    namespace = resolve_namespace(source, params["namespace"], params["all_namespaces"])
+    return source, Selection(namespace, (), params["label_selector"], params["field_selector"]).validate()
+
+
+def _guarded(command):
+    """SidecarsError -> its exit code and one sanitised line; nothing reaches the user as a traceback."""
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        from kubectl_sidecars.sanitize import clean
+
+        try:
+            return command(*args, **kwargs)
+        except SidecarsError as error:
+            click.echo(f"error: {clean(str(error))}", err=True)
+            sys.exit(error.exit_code)
+        except KeyboardInterrupt:
+            sys.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            sys.stderr.close()
+            sys.exit(EXIT_OK)
+        except (click.exceptions.Exit, click.exceptions.ClickException, SystemExit):
+            raise
+        except Exception as error:  # a bug: still one line, with a way to see the details
+            if os.environ.get("KUBECTL_SIDECARS_DEBUG"):
+                raise
+            click.echo(f"error: internal error ({type(error).__name__}: {clean(str(error))}); "
+                       "set KUBECTL_SIDECARS_DEBUG=1 for details", err=True)
+            sys.exit(EXIT_INTERNAL)
+    return run
+
+
+def _colour(no_color: bool) -> bool:
+    from kubectl_sidecars.render.style import use_colour
+
+    return use_colour(sys.stdout, no_color)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, "--version", prog_name="kubectl-sidecars", message="%(prog)s %(version)s")
+def main():
+    """Show sidecar containers of live pods and explain what holds Jobs and pods back.
+
+    \b
+    Exit codes: 0 success; 1 findings at or above --fail-on; 2 usage error;
+    3 Kubernetes API error (unreachable, auth, forbidden, not found, timeout);
+    4 unreadable or invalid input file; 5 internal error.
+    """
+
+
+@main.command()
+@click.argument("pods", nargs=-1)
+@_source_options
+@click.option("-o", "--output", type=click.Choice(["table", "wide", "json", "yaml"]), default="table",
+              show_default=True, help="Output format.")
+@click.option("--containers", is_flag=True, help="One row per container instead of one per pod.")
+@_guarded
+def status(pods, output, containers, **params):
+    """Classify every container of the selected pods: init, sidecar, legacy-sidecar, app.
+
+    READY and STATUS are what `kubectl get pods` shows for the same pod.
+    """
+    from kubectl_sidecars.pipeline import status_snapshot
+    from kubectl_sidecars.render.structured import dump, status_document
+    from kubectl_sidecars.render.tables import containers_table, pods_table
+    from kubectl_sidecars.rules import pod_findings
+
+    source, selection = _open(params)
+    snapshot = status_snapshot(source, dataclasses.replace(selection, names=tuple(pods)))
+    rows = [(pod, pod_findings(pod, snapshot)) for pod in snapshot.pods]
+    if output in ("json", "yaml"):
+        click.echo(dump(status_document(rows), output))
+    elif not rows:
+        where = "any namespace" if selection.namespace is None else f"{selection.namespace} namespace"
+        click.echo(f"No resources found in {where}.", err=True)
+    elif containers or len(pods) == 1:
+        click.echo(containers_table(rows, snapshot.now, selection.namespace is None, len(rows) > 1))
+    else:
+        click.echo(pods_table(rows, snapshot.now, selection.namespace is None, output == "wide",
+                              _colour(params["no_color"])))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""Errors that carry the exit code the CLI documents, so every layer can fail with one clear line."""
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_API = 3
+EXIT_INPUT = 4
+
+
+class SidecarsError(Exception):
+    exit_code = EXIT_API
+
+
+class ApiError(SidecarsError):
+    """The Kubernetes API could not be reached, refused us, or had no such object."""
+
+    exit_code = EXIT_API
+
+
+class InputError(SidecarsError):
+    """An input file (-f) could not be read or is not Kubernetes objects."""
+
+    exit_code = EXIT_INPUT
+
+
+class UsageError(SidecarsError):
+    exit_code = EXIT_USAGE

@@ -1,0 +1,91 @@
+"""Kubeconfig handling through the official client (several KUBECONFIG paths, contexts, exec and OIDC
+auth), and one TLS-configured urllib3 pool for raw reads."""
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from kubectl_sidecars.errors import ApiError, UsageError
+
+_DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)(h|ms|m|s)?)+$")
+_UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 0.001, None: 1}
+
+
+def parse_request_timeout(text: Optional[str]) -> Optional[float]:
+    """kubectl's --request-timeout: '0' means no timeout, a bare number is seconds, else 1m30s style."""
+    if text is None or text.strip() in ("", "0"):
+        return None
+    parts = re.findall(r"(\d+(?:\.\d+)?)(h|ms|m|s)?", text.strip())
+    if not _DURATION.match(text.strip()) or not parts:
+        raise UsageError(f"invalid --request-timeout {text!r}: use a number of seconds or a duration like 30s, 1m")
+    seconds = sum(float(value) * _UNIT_SECONDS[unit or None] for value, unit in parts)
+    return seconds or None
+
+
+@dataclass
+class Connection:
+    pool: object  # urllib3.PoolManager with the cluster's TLS settings
+    server: str
+    configuration: object  # kubernetes.client.Configuration, for auth headers that refresh
+    namespace: str
+    timeout: Optional[float]
+
+    def headers(self) -> dict:
+        headers = {"Accept": "application/json", "User-Agent": "kubectl-sidecars"}
+        for setting in self.configuration.auth_settings().values():
+            if setting.get("in") == "header" and setting.get("value"):
+                headers[setting["key"]] = setting["value"]
+        basic = self.configuration.get_basic_auth_token() if self.configuration.username else None
+        if basic:
+            headers["Authorization"] = basic
+        return headers
+
+
+def _context_namespace(config_file: Optional[str], context: Optional[str]) -> str:
+    from kubernetes import config
+
+    contexts, active = config.list_kube_config_contexts(config_file)
+    chosen = next((c for c in contexts if c.get("name") == context), None) if context else active
+    if chosen is None:
+        raise ApiError(f'context "{context}" does not exist')
+    return (chosen.get("context") or {}).get("namespace") or "default"
+
+
+def connect(kubeconfig: Optional[str], context: Optional[str], request_timeout: Optional[str]) -> Connection:
+    timeout = parse_request_timeout(request_timeout)
+    from kubernetes import client, config
+    from kubernetes.client import rest
+    from kubernetes.config.config_exception import ConfigException
+
+    configuration = client.Configuration()
+    try:
+        if kubeconfig is None and not os.environ.get("KUBECONFIG") and \
+                not os.path.exists(os.path.expanduser("~/.kube/config")) and \
+                os.environ.get("KUBERNETES_SERVICE_HOST"):
+            config.load_incluster_config(client_configuration=configuration)
+            namespace = _in_cluster_namespace()
+        else:
+            config.load_kube_config(config_file=kubeconfig, context=context,
+                                    client_configuration=configuration, persist_config=False)
+            namespace = _context_namespace(kubeconfig, context)
+    except ConfigException as error:
+        raise ApiError(f"invalid kubeconfig: {_first_line(error)}") from None
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        raise ApiError(f"cannot load kubeconfig: {_first_line(error)}") from None
+    configuration.retries = False
+    pool = rest.RESTClientObject(configuration).pool_manager
+    return Connection(pool, configuration.host.rstrip("/"), configuration, namespace, timeout)
+
+
+def _in_cluster_namespace() -> str:
+    try:
+        with open("/var/run/secrets/kubernetes.io/serviceaccount/namespace") as handle:
+            return handle.read().strip() or "default"
+    except OSError:
+        return "default"
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]

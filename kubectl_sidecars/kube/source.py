@@ -1,0 +1,37 @@
+"""The live cluster as a source of objects (the offline twin is files.FileSource)."""
+
+from typing import Iterator, Optional
+
+from kubectl_sidecars.errors import ApiError
+from kubectl_sidecars.kube.connection import Connection
+from kubectl_sidecars.kube.reader import Reader
+from kubectl_sidecars.selection import Selection
+
+
+class LiveSource:
+    def __init__(self, connection: Connection, chunk_size: int):
+        self.reader = Reader(connection)
+        self.default_namespace: Optional[str] = connection.namespace
+        self.chunk_size = chunk_size
+
+    def pods(self, selection: Selection) -> Iterator[dict]:
+        if selection.names:
+            # Named pods are fetched like kubectl does, one GET per name the user typed.
+            matches = Selection(selection.namespace, (), selection.label_selector, selection.field_selector).matcher()
+            for name in selection.names:
+                pod = self.reader.get("Pod", selection.namespace, name)
+                if matches(pod):
+                    yield pod
+            return
+        yield from self.reader.list("Pod", selection.namespace, selection.label_selector,
+                                    selection.field_selector, self.chunk_size)
+
+    def list(self, kind: str, namespace: Optional[str], label_selector: Optional[str] = None) -> Iterator[dict]:
+        return self.reader.list(kind, namespace, label_selector, None, self.chunk_size)
+
+    def get(self, kind: str, namespace: Optional[str], name: str) -> dict:
+        return self.reader.get(kind, namespace, name)
+
+
+def is_forbidden(error: ApiError) -> bool:
+    return "(Forbidden)" in str(error)

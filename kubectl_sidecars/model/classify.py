@@ -1,0 +1,134 @@
+"""Which role each container plays: init, sidecar (native), legacy sidecar, app or ephemeral.
+
+Native sidecars are a fact of the spec. Legacy sidecars are an inference, so each carries the evidence
+it rests on, strongest first: what an injector recorded, the default-container annotation, a well-known
+helper name or image, and last how the container behaves in a run-to-completion pod.
+"""
+
+import json
+import re
+from typing import Dict, List, Optional, Tuple
+
+INIT, SIDECAR, LEGACY, APP, EPHEMERAL = "init", "sidecar", "legacy-sidecar", "app", "ephemeral"
+TYPES = (INIT, SIDECAR, LEGACY, APP, EPHEMERAL)
+
+ISTIO_STATUS = "sidecar.istio.io/status"
+LINKERD_VERSION = "linkerd.io/proxy-version"
+VAULT_STATUS = "vault.hashicorp.com/agent-inject-status"
+KRUISE_HASH = "kruise.io/sidecarset-hash"
+DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
+
+# Helpers that are sidecars wherever they run. Matched as whole dash-separated words of the container
+# name or of the image's repository name, so "envoy" matches "envoy" and "istio/proxyv2" but not "envoyer".
+WELL_KNOWN_HELPERS = (
+    "istio-proxy", "proxyv2", "linkerd-proxy", "envoy", "cloud-sql-proxy", "cloudsql-proxy",
+    "vault-agent", "fluent-bit", "fluentbit", "fluentd", "filebeat", "promtail", "otel-collector",
+    "opentelemetry-collector", "otelcol", "datadog-agent", "oauth2-proxy", "git-sync", "config-reloader",
+    "configmap-reload", "metrics-collector", "jaeger-agent", "consul-dataplane", "daprd", "kuma-dp",
+    "log-shipper", "logshipper", "cloud-sql-auth-proxy", "gce-proxy", "alloy-sidecar", "xray-daemon",
+)
+
+# Words that make a container name a helper's when they end it: "slow-sidecar", "network-proxy"
+# (but not "sidecar-user", the app that talks to one).
+HELPER_NAME_SUFFIXES = ("sidecar", "proxy")
+
+Classification = Tuple[str, Optional[str]]
+
+
+def _words(text: str) -> str:
+    return "-" + re.sub(r"[^a-z0-9]+", "-", text.lower()) + "-"
+
+
+def _well_known(container: dict) -> Optional[str]:
+    name = container.get("name") or ""
+    repository = (container.get("image") or "").split("@")[0]
+    repository = repository.rsplit(":", 1)[0] if ":" in repository.rsplit("/", 1)[-1] else repository
+    repository = repository.rsplit("/", 1)[-1]
+    for suffix in HELPER_NAME_SUFFIXES:
+        if _words(name).endswith(f"-{suffix}-"):
+            return f"helper name ending in '{suffix}'"
+    for helper in WELL_KNOWN_HELPERS:
+        if f"-{helper}-" in _words(name):
+            return f"well-known helper name '{helper}'"
+        if f"-{helper}-" in _words(repository):
+            return f"well-known helper image '{repository}'"
+    return None
+
+
+def _json_annotation(annotations: dict, key: str):
+    try:
+        return json.loads(annotations.get(key) or "null")
+    except ValueError:
+        return None
+
+
+def _injected(annotations: dict, containers: List[dict]) -> Dict[str, str]:
+    """Containers an injector says it added, with the annotation that says so."""
+    found: Dict[str, str] = {}
+    istio = _json_annotation(annotations, ISTIO_STATUS)
+    if isinstance(istio, dict):
+        for name in istio.get("containers") or []:
+            found[name] = f"injected by Istio ({ISTIO_STATUS})"
+    kruise = _json_annotation(annotations, KRUISE_HASH)
+    if isinstance(kruise, dict):
+        for sidecarset, upgrade in kruise.items():
+            for name in (upgrade or {}).get("sidecarList") or [] if isinstance(upgrade, dict) else []:
+                found[name] = f"injected by OpenKruise SidecarSet '{sidecarset}' ({KRUISE_HASH})"
+    names = {c.get("name") for c in containers}
+    if LINKERD_VERSION in annotations and "linkerd-proxy" in names:
+        found["linkerd-proxy"] = f"injected by Linkerd ({LINKERD_VERSION})"
+    if annotations.get(VAULT_STATUS) == "injected" and "vault-agent" in names:
+        found["vault-agent"] = f"injected by Vault Agent Injector ({VAULT_STATUS})"
+    for container in containers:
+        if any(e.get("name") == "IS_INJECTED" and e.get("value") == "true" for e in container.get("env") or []):
+            found.setdefault(container.get("name"), "injected by OpenKruise SidecarSet (IS_INJECTED)")
+    return found
+
+
+def _outlived_the_app(pod: dict, name: str, candidates: List[str]) -> Optional[str]:
+    """In a pod meant to finish, a container still running after every other app container ended."""
+    spec, status = pod.get("spec") or {}, pod.get("status") or {}
+    if spec.get("restartPolicy") == "Always" or len(candidates) < 2:
+        return None
+    states = {s.get("name"): s.get("state") or {} for s in status.get("containerStatuses") or []}
+    others = [c for c in candidates if c != name]
+    if "running" in states.get(name, {}) and all("terminated" in states.get(o, {}) for o in others):
+        return "still running after the other containers of this run-to-completion pod finished"
+    return None
+
+
+def classify(pod: dict) -> Dict[str, Classification]:
+    """Map container name -> (type, evidence). Evidence is set for legacy sidecars only."""
+    spec = pod.get("spec") or {}
+    annotations = (pod.get("metadata") or {}).get("annotations") or {}
+    result: Dict[str, Classification] = {}
+    for container in spec.get("initContainers") or []:
+        result[container.get("name")] = (SIDECAR if container.get("restartPolicy") == "Always" else INIT, None)
+    for container in spec.get("ephemeralContainers") or []:
+        result[container.get("name")] = (EPHEMERAL, None)
+
+    containers = spec.get("containers") or []
+    injected = _injected(annotations, containers)
+    default = annotations.get(DEFAULT_CONTAINER)
+    names = [c.get("name") for c in containers]
+    evidence: Dict[str, str] = {}
+    for container in containers:
+        name = container.get("name")
+        found = injected.get(name) or _well_known(container)
+        if not found and default in names and name != default:
+            found = f"not the pod's main container ({DEFAULT_CONTAINER}: {default})"
+        if found:
+            evidence[name] = found
+    apps = [n for n in names if n not in evidence]
+    if not apps:
+        # Some container must be the workload: a pod made only of "helpers" is an envoy gateway, a
+        # fluentd daemon... Only what an injector recorded stays a sidecar then.
+        evidence = {n: e for n, e in evidence.items() if n in injected}
+        apps = [n for n in names if n not in evidence]
+    for name in apps:
+        found = _outlived_the_app(pod, name, apps)
+        if found:
+            evidence[name] = found
+    for name in names:
+        result[name] = (LEGACY, evidence[name]) if name in evidence else (APP, None)
+    return result

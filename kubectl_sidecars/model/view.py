@@ -1,0 +1,186 @@
+"""One pod as the plugin sees it: each container's role and state, and kubectl's columns."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Dict, List, Optional
+
+from kubectl_sidecars.model.classify import APP, EPHEMERAL, INIT, LEGACY, SIDECAR, classify
+from kubectl_sidecars.model.printer import print_pod
+from kubectl_sidecars.model.timeutil import parse_time
+
+PROBES = ("startup", "readiness", "liveness")
+RUN_TO_COMPLETION_OWNERS = ("Job",)
+
+
+@dataclass
+class Termination:
+    exit_code: Optional[int]
+    reason: Optional[str]
+    signal: Optional[int]
+    started_at: Optional[datetime]
+    finished_at: Optional[datetime]
+    message: Optional[str]
+
+    @classmethod
+    def of(cls, terminated: Optional[dict]) -> Optional["Termination"]:
+        if terminated is None:
+            return None
+        return cls(terminated.get("exitCode"), terminated.get("reason"), terminated.get("signal"),
+                   parse_time(terminated.get("startedAt")), parse_time(terminated.get("finishedAt")),
+                   terminated.get("message"))
+
+
+@dataclass
+class ContainerView:
+    name: str
+    type: str
+    index: int
+    image: str
+    state: str  # waiting | running | terminated | unknown
+    reason: Optional[str]
+    exit_code: Optional[int]
+    started: Optional[bool]
+    ready: bool
+    restarts: int
+    started_at: Optional[datetime]
+    finished_at: Optional[datetime]
+    probes: List[str]
+    evidence: Optional[str]
+    spec: dict = field(repr=False)
+    terminated: Optional[Termination] = None
+    last_terminated: Optional[Termination] = None
+    waiting_message: Optional[str] = None
+
+    @property
+    def is_sidecar(self) -> bool:
+        return self.type in (SIDECAR, LEGACY)
+
+    @property
+    def command_line(self) -> str:
+        return " ".join(str(part) for part in (self.spec.get("command") or []) + (self.spec.get("args") or []))
+
+
+@dataclass
+class PodView:
+    namespace: str
+    name: str
+    uid: Optional[str]
+    labels: Dict[str, str]
+    annotations: Dict[str, str]
+    owner: Optional[Dict[str, str]]
+    phase: str
+    ready: str
+    status: str
+    restarts: int
+    last_restart: Optional[datetime]
+    node: Optional[str]
+    created: Optional[datetime]
+    deleted: Optional[datetime]
+    grace_period: int
+    restart_policy: str
+    conditions: Dict[str, dict]
+    containers: List[ContainerView]
+    spec: dict = field(repr=False, default_factory=dict)
+
+    def of_type(self, *types: str) -> List[ContainerView]:
+        return [c for c in self.containers if c.type in types]
+
+    def container(self, name: str) -> Optional[ContainerView]:
+        return next((c for c in self.containers if c.name == name), None)
+
+    @property
+    def runs_to_completion(self) -> bool:
+        """Job pods and bare pods that are not restarted: their app containers are meant to finish."""
+        return self.restart_policy != "Always" or (self.owner or {}).get("kind") in RUN_TO_COMPLETION_OWNERS
+
+    @property
+    def apps(self) -> List[ContainerView]:
+        return self.of_type(APP)
+
+    @property
+    def sidecars(self) -> List[ContainerView]:
+        return self.of_type(SIDECAR)
+
+    @property
+    def legacy_sidecars(self) -> List[ContainerView]:
+        return self.of_type(LEGACY)
+
+    @property
+    def inits(self) -> List[ContainerView]:
+        return self.of_type(INIT)
+
+
+def _container_view(container: dict, status: Optional[dict], kind: str, index: int, evidence) -> ContainerView:
+    status = status or {}
+    state = status.get("state") or {}
+    running, waiting, terminated = state.get("running"), state.get("waiting"), state.get("terminated")
+    name = "running" if running is not None else "waiting" if waiting is not None else \
+        "terminated" if terminated is not None else "unknown"
+    ended = Termination.of(terminated)
+    return ContainerView(
+        name=container.get("name") or "",
+        type=kind,
+        index=index,
+        image=container.get("image") or status.get("image") or "",
+        state=name,
+        reason=(waiting or terminated or {}).get("reason"),
+        exit_code=ended.exit_code if ended else None,
+        started=status.get("started") if status else None,
+        ready=bool(status.get("ready")),
+        restarts=status.get("restartCount") or 0,
+        started_at=parse_time((running or terminated or {}).get("startedAt")),
+        finished_at=ended.finished_at if ended else None,
+        probes=[p for p in PROBES if container.get(p + "Probe")],
+        evidence=evidence,
+        spec=container,
+        terminated=ended,
+        last_terminated=Termination.of((status.get("lastState") or {}).get("terminated")),
+        waiting_message=(waiting or {}).get("message"),
+    )
+
+
+def _owner(metadata: dict) -> Optional[Dict[str, str]]:
+    refs = metadata.get("ownerReferences") or []
+    ref = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
+    return {"kind": ref.get("kind", ""), "name": ref.get("name", "")} if ref else None
+
+
+def build_pod_view(pod: dict) -> PodView:
+    """Tolerant of missing fields: dumps and pods that no kubelet has reported on yet are normal."""
+    metadata, spec, status = pod.get("metadata") or {}, pod.get("spec") or {}, pod.get("status") or {}
+    roles = classify(pod)
+    statuses = {
+        "initContainers": {s.get("name"): s for s in status.get("initContainerStatuses") or []},
+        "containers": {s.get("name"): s for s in status.get("containerStatuses") or []},
+        "ephemeralContainers": {s.get("name"): s for s in status.get("ephemeralContainerStatuses") or []},
+    }
+    containers = []
+    for section in ("initContainers", "containers", "ephemeralContainers"):
+        for index, container in enumerate(spec.get(section) or []):
+            kind, evidence = roles.get(container.get("name"), (EPHEMERAL, None))
+            containers.append(_container_view(container, statuses[section].get(container.get("name")),
+                                              kind, index, evidence))
+    printed = print_pod(pod)
+    grace = spec.get("terminationGracePeriodSeconds")
+    return PodView(
+        namespace=metadata.get("namespace") or "",
+        name=metadata.get("name") or "",
+        uid=metadata.get("uid"),
+        labels=metadata.get("labels") or {},
+        annotations=metadata.get("annotations") or {},
+        owner=_owner(metadata),
+        phase=status.get("phase") or "",
+        ready=printed.ready,
+        status=printed.status,
+        restarts=printed.restarts,
+        last_restart=printed.last_restart,
+        node=spec.get("nodeName"),
+        created=parse_time(metadata.get("creationTimestamp")),
+        deleted=parse_time(metadata.get("deletionTimestamp")),
+        grace_period=30 if grace is None else grace,
+        restart_policy=spec.get("restartPolicy") or "Always",
+        conditions={c.get("type"): c for c in status.get("conditions") or []},
+        containers=containers,
+        spec={k: v for k, v in spec.items() if k not in ("containers", "initContainers", "ephemeralContainers",
+                                                          "volumes")},
+    )

@@ -1,0 +1,41 @@
+"""-o json / -o yaml: the stable contract. Later features add keys, never rename them."""
+
+import json
+
+from kubectl_sidecars.model import ContainerView, PodView
+from kubectl_sidecars.model.timeutil import format_time
+
+API_VERSION = "kubectl-sidecars/v1"
+
+
+def container_dict(container: ContainerView) -> dict:
+    return {
+        "name": container.name, "type": container.type, "index": container.index, "image": container.image,
+        "state": container.state, "reason": container.reason, "exitCode": container.exit_code,
+        "started": container.started, "ready": container.ready, "restarts": container.restarts,
+        "startedAt": format_time(container.started_at), "finishedAt": format_time(container.finished_at),
+        "probes": container.probes, "evidence": container.evidence,
+    }
+
+
+def pod_dict(pod: PodView, findings) -> dict:
+    return {
+        "namespace": pod.namespace, "name": pod.name, "owner": pod.owner, "phase": pod.phase,
+        "ready": pod.ready, "status": pod.status, "restarts": pod.restarts, "node": pod.node,
+        "containers": [container_dict(c) for c in pod.containers],
+        "findings": [f.to_dict() for f in findings],
+    }
+
+
+def status_document(rows) -> dict:
+    """rows: (PodView, findings) pairs."""
+    return {"apiVersion": API_VERSION, "kind": "SidecarStatus", "pods": [pod_dict(p, f) for p, f in rows]}
+
+
+def dump(document: dict, output: str) -> str:
+    if output == "json":
+        return json.dumps(document, indent=2, ensure_ascii=False)
+    import yaml
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(document, Dumper=dumper, sort_keys=False, default_flow_style=False, allow_unicode=True).rstrip()

@@ -1,0 +1,16 @@
+"""Strings from the cluster reach a terminal only through here: a pod name or a termination message
+must not be able to move the cursor, change colours or rewrite earlier lines."""
+
+import re
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(value) -> str:
+    """Render one cell: control characters become visible escapes (\\x1b, \\n, ...)."""
+    if value is None:
+        return ""
+    text = str(value)
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
