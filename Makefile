@@ -1,0 +1,30 @@
+# make test: unit and end-to-end tests (the end-to-end ones build or reuse a real kube-apiserver + etcd).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CONTROL_PLANE := bash hack/build-control-plane.sh etcd kubernetes krew
+
+.PHONY: test unit e2e deps control-plane dist clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+deps: $(BIN)/python
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+
+control-plane:
+	@if command -v go >/dev/null 2>&1; then $(CONTROL_PLANE) >/dev/null; \
+	else echo "go is not installed: the end-to-end tests will be skipped"; fi
+
+test: deps control-plane
+	$(BIN)/python -m pytest -q
+
+unit: deps
+	$(BIN)/python -m pytest -q tests/unit
+
+e2e: deps control-plane
+	$(BIN)/python -m pytest -q tests/e2e
+
+clean:
+	rm -rf build dist *.egg-info e2e-logs .pytest_cache
