@@ -14,8 +14,7 @@ deps: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 
 control-plane:
-	@if command -v go >/dev/null 2>&1; then $(CONTROL_PLANE) >/dev/null; \
-	else echo "go is not installed: the end-to-end tests will be skipped"; fi
+	@$(CONTROL_PLANE) >/dev/null || echo "no control plane could be built: the end-to-end tests will be skipped"
 
 test: deps control-plane
 	$(BIN)/python -m pytest -q
