@@ -11,6 +11,17 @@ from kubectl_sidecars.selection import Selection
 EXTENSIONS = (".json", ".yaml", ".yml")
 
 
+def _loader():
+    """PyYAML's safe loader, except that timestamps stay strings, as they are in JSON."""
+    import yaml
+
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        pass
+
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+    return Loader
+
+
 def _documents(text: str, source: str) -> List[dict]:
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
@@ -21,9 +32,8 @@ def _documents(text: str, source: str) -> List[dict]:
             pass  # YAML is a superset of JSON: let the YAML parser say what is wrong.
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return [doc for doc in yaml.load_all(text, Loader=loader) if doc is not None]
+        return [doc for doc in yaml.load_all(text, Loader=_loader()) if doc is not None]
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""

@@ -11,6 +11,7 @@ _KEY = r"[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?"
 _VALUE = r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?"
 _SET = re.compile(rf"^\s*({_KEY})\s+(in|notin)\s+\(([^)]*)\)\s*$")
 _COMPARE = re.compile(rf"^\s*({_KEY})\s*(==|=|!=)\s*({_VALUE})\s*$")
+_ORDER = re.compile(rf"^\s*({_KEY})\s*([<>])\s*([0-9]+)\s*$")
 _EXISTS = re.compile(rf"^\s*(!?)\s*({_KEY})\s*$")
 
 Matcher = Callable[[dict], bool]
@@ -47,6 +48,11 @@ def _requirement(text: str) -> Matcher:
         if operator == "!=":
             return lambda labels: labels.get(key) != value
         return lambda labels: labels.get(key) == value
+    match = _ORDER.match(text)
+    if match:
+        key, greater, bound = match.group(1), match.group(3) == ">", int(match.group(4))
+        return lambda labels: (labels.get(key) or "").isdigit() and \
+            (int(labels[key]) > bound if greater else int(labels[key]) < bound)
     match = _EXISTS.match(text)
     if match:
         negate, key = match.group(1), match.group(2)

@@ -44,14 +44,14 @@ def _well_known(container: dict) -> Optional[str]:
     repository = (container.get("image") or "").split("@")[0]
     repository = repository.rsplit(":", 1)[0] if ":" in repository.rsplit("/", 1)[-1] else repository
     repository = repository.rsplit("/", 1)[-1]
-    for suffix in HELPER_NAME_SUFFIXES:
-        if _words(name).endswith(f"-{suffix}-"):
-            return f"helper name ending in '{suffix}'"
     for helper in WELL_KNOWN_HELPERS:
         if f"-{helper}-" in _words(name):
             return f"well-known helper name '{helper}'"
         if f"-{helper}-" in _words(repository):
             return f"well-known helper image '{repository}'"
+    for suffix in HELPER_NAME_SUFFIXES:
+        if _words(name).endswith(f"-{suffix}-"):
+            return f"helper name ending in '{suffix}'"
     return None
 
 
@@ -88,7 +88,7 @@ def _injected(annotations: dict, containers: List[dict]) -> Dict[str, str]:
 def _outlived_the_app(pod: dict, name: str, candidates: List[str]) -> Optional[str]:
     """In a pod meant to finish, a container still running after every other app container ended."""
     spec, status = pod.get("spec") or {}, pod.get("status") or {}
-    if spec.get("restartPolicy") == "Always" or len(candidates) < 2:
+    if (spec.get("restartPolicy") or "Always") == "Always" or len(candidates) < 2:
         return None
     states = {s.get("name"): s.get("state") or {} for s in status.get("containerStatuses") or []}
     others = [c for c in candidates if c != name]
@@ -114,9 +114,12 @@ def classify(pod: dict) -> Dict[str, Classification]:
     evidence: Dict[str, str] = {}
     for container in containers:
         name = container.get("name")
-        found = injected.get(name) or _well_known(container)
-        if not found and default in names and name != default:
+        found = injected.get(name)
+        if not found and default in names:
+            if name == default:
+                continue  # the annotation names the workload itself
             found = f"not the pod's main container ({DEFAULT_CONTAINER}: {default})"
+        found = found or _well_known(container)
         if found:
             evidence[name] = found
     apps = [n for n in names if n not in evidence]

@@ -19,7 +19,7 @@ def parse_time(value) -> Optional[datetime]:
 
 
 def format_time(value: Optional[datetime]) -> Optional[str]:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
 def seconds_between(start: Optional[datetime], end: Optional[datetime]) -> Optional[float]:
