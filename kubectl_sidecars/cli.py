@@ -9,7 +9,7 @@ import sys
 import click
 
 from kubectl_sidecars import __version__
-from kubectl_sidecars.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, SidecarsError
+from kubectl_sidecars.errors import EXIT_FINDINGS, EXIT_OK, SidecarsError
 
 EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 5
@@ -122,6 +122,91 @@ def status(pods, output, containers, **params):
     else:
         click.echo(pods_table(rows, snapshot.now, selection.namespace is None, output == "wide",
                               _colour(params["no_color"])))
+
+
+KIND_ALIASES = {
+    "pod": "pod", "pods": "pod", "po": "pod",
+    "job": "job", "jobs": "job",
+    "cronjob": "cronjob", "cronjobs": "cronjob", "cj": "cronjob",
+    "deployment": "deployment", "deployments": "deployment", "deploy": "deployment",
+    "statefulset": "statefulset", "statefulsets": "statefulset", "sts": "statefulset",
+    "daemonset": "daemonset", "daemonsets": "daemonset", "ds": "daemonset",
+    "replicaset": "replicaset", "replicasets": "replicaset", "rs": "replicaset",
+}
+FAIL_ON = ("error", "warning", "info", "never")
+
+
+def _target(words) -> tuple:
+    """`KIND NAME` or kubectl's `KIND/NAME`; nothing means every pod of the selection."""
+    if len(words) == 1 and "/" in words[0]:
+        words = tuple(words[0].split("/", 1))
+    if not words:
+        return None, None
+    kind = KIND_ALIASES.get(words[0].lower())
+    if kind is None:
+        raise click.UsageError(f"unknown kind {words[0]!r}: use one of pod, job, cronjob, deployment, "
+                               "statefulset, daemonset, replicaset")
+    if len(words) != 2 or not words[1]:
+        raise click.UsageError(f"diagnose {words[0]} needs exactly one NAME")
+    return kind, words[1]
+
+
+@main.command()
+@click.argument("target", nargs=-1, metavar="[KIND NAME]")
+@_source_options
+@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True,
+              help="Output format.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="never", show_default=True,
+              help="Exit with 1 when a finding of this severity or worse exists (for CI).")
+@click.option("--jobs", "recent_jobs", default=3, show_default=True, type=click.IntRange(1),
+              help="With cronjob: how many of its most recent Jobs to diagnose.")
+@_guarded
+def diagnose(target, output, fail_on, recent_jobs, **params):
+    """Say what holds a Job or pod back, why, and how to fix it.
+
+    \b
+    KIND is pod, job, cronjob, deployment, statefulset, daemonset or replicaset;
+    without KIND NAME every selected pod is diagnosed.
+    """
+    from kubectl_sidecars.pipeline import diagnosis_snapshot
+    from kubectl_sidecars.render.report import render_report
+    from kubectl_sidecars.render.structured import dump
+    from kubectl_sidecars.rules import diagnose as judge
+    from kubectl_sidecars.rules.catalog import severity_rank
+
+    kind, name = _target(target)
+    source, selection = _open(params)
+    if kind is not None and selection.namespace is None:
+        raise click.UsageError(f"diagnose {kind} NAME needs one namespace: drop -A")
+    snapshot, jobs = diagnosis_snapshot(source, kind, name, selection, recent_jobs)
+    diagnosis = judge(snapshot, jobs)
+    if output == "table":
+        click.echo(render_report(diagnosis, snapshot.now, _colour(params["no_color"])))
+    else:
+        click.echo(dump(diagnosis.to_dict(), output))
+    if fail_on != "never":
+        found = [f for _, findings in diagnosis.pods for f in findings]
+        found += [f for verdict in diagnosis.verdicts for f in verdict.findings]
+        if any(severity_rank(f.severity) >= severity_rank(fail_on) for f in found):
+            sys.exit(EXIT_FINDINGS)
+
+
+@main.command()
+@click.argument("code", required=False)
+@_guarded
+def explain(code):
+    """Print a finding's full explanation; without CODE, list the catalog."""
+    from kubectl_sidecars.rules import CATALOG, explain as explanation
+
+    if code is None:
+        from kubectl_sidecars.render.style import table
+
+        click.echo(table(["CODE", "SEVERITY", "TITLE"], [[r.code, r.severity, r.title] for r in CATALOG.values()]))
+        return
+    try:
+        click.echo(explanation(code))
+    except KeyError:
+        raise click.UsageError(f"unknown finding code {code!r}; `kubectl sidecars explain` lists them") from None
 
 
 if __name__ == "__main__":

@@ -1,0 +1,142 @@
+"""The human report of `kubectl sidecars diagnose`: Job verdicts first, then each pod and its findings
+(what was seen, what it means, the fix). Everything from the cluster goes through sanitize.clean()."""
+
+import re
+import textwrap
+from datetime import datetime
+from typing import Dict, List, Optional
+
+from colorama import Fore, Style
+
+from kubectl_sidecars.model.timeutil import age
+from kubectl_sidecars.sanitize import clean
+
+WIDTH = 100
+LABELS = {"error": "ERROR", "warning": "WARNING", "info": "INFO"}
+COLOURS = {"error": Fore.RED, "warning": Fore.YELLOW, "info": Fore.CYAN}
+YAMLISH = re.compile(r"^(\s|#|[\w./-]+:(\s|$))")
+
+
+def _paint(text: str, colour: Optional[str], enabled: bool, bright: bool = False) -> str:
+    if not enabled or (colour is None and not bright):
+        return text
+    return f"{Style.BRIGHT if bright else ''}{colour or ''}{text}{Style.RESET_ALL}"
+
+
+def _wrap(text: str, indent: str) -> List[str]:
+    """Prose is wrapped; YAML and command lines are kept as they are."""
+    lines: List[str] = []
+    for raw in clean_lines(text):
+        if not raw.strip():
+            continue
+        if YAMLISH.match(raw) or len(indent) + len(raw) <= WIDTH:
+            lines.append(indent + raw)
+            continue
+        lines += textwrap.wrap(raw, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
+                               break_long_words=False, break_on_hyphens=False)
+    return lines
+
+
+def clean_lines(text: str) -> List[str]:
+    """Each line of a multi-line text made safe; control characters inside a line become escapes."""
+    return [clean(line) for line in str(text or "").split("\n")]
+
+
+def _finding(finding, colour: bool, seen_remedies: Dict[str, str], catalog) -> List[str]:
+    label = LABELS.get(finding.severity, finding.severity.upper())
+    head = _paint(f"{label:<8}", COLOURS.get(finding.severity), colour, bright=finding.severity == "error")
+    where = f"   container {clean(finding.container)}" if finding.container else ""
+    lines = [f"  {head} {_paint(clean(finding.code), None, colour, bright=True)}{where}"]
+    rule = catalog.get(finding.code)
+    if rule is not None:
+        lines += _wrap(rule.title, "    ")
+    if finding.evidence:
+        lines.append("    Seen:")
+        for item in finding.evidence:
+            lines += _wrap(item, "      ")
+    lines.append("    Means:")
+    lines += _wrap(finding.message, "      ")
+    lines.append("    Fix:")
+    lines += _remedy(finding, seen_remedies)
+    return lines
+
+
+def _chunks(text: str) -> List[List[str]]:
+    """The remedy cut into runs of prose lines and runs of YAML lines."""
+    chunks: List[List[str]] = []
+    kind = None
+    for line in str(text or "").split("\n"):
+        yamlish = bool(YAMLISH.match(line))
+        if kind is None or yamlish != kind:
+            chunks.append([])
+            kind = yamlish
+        chunks[-1].append(line)
+    return chunks
+
+
+def _remedy(finding, seen: Dict[str, str]) -> List[str]:
+    """The fix; a YAML snippet already shown for this pod is referred to rather than repeated."""
+    lines: List[str] = []
+    for chunk in _chunks(finding.remedy or ""):
+        text = "\n".join(chunk)
+        if YAMLISH.match(chunk[0]) and len(chunk) > 2:
+            if text in seen and seen[text] != finding.code:
+                lines.append(f"      (the YAML shown for {clean(seen[text])} above)")
+                continue
+            seen.setdefault(text, finding.code)
+        lines += _wrap(text, "      ")
+    return lines
+
+
+def _verdict(verdict, colour: bool, catalog) -> List[str]:
+    name = f"Job {clean(verdict.namespace)}/{clean(verdict.name)}"
+    state_colour = Fore.GREEN if verdict.status == "Complete" else Fore.RED if verdict.status == "Failed" else None
+    conditions = ",".join(clean(c) for c in verdict.conditions) or "<none>"
+    lines = [f"{_paint(name, None, colour, bright=True)}   {_paint(clean(verdict.status), state_colour, colour)}",
+             f"  COMPLETIONS {clean(verdict.completions)}   ACTIVE {verdict.active}   SUCCEEDED {verdict.succeeded}"
+             f"   FAILED {verdict.failed}   CONDITIONS {conditions}"]
+    lines += _wrap(verdict.reason, "  ")
+    seen: Dict[str, str] = {}
+    for finding in verdict.findings:
+        lines += _finding(finding, colour, seen, catalog)
+    return lines
+
+
+def _pod(pod, findings, now: datetime, colour: bool, catalog) -> List[str]:
+    name = f"Pod {clean(pod.namespace)}/{clean(pod.name)}"
+    lines = [f"{_paint(name, None, colour, bright=True)}   READY {clean(pod.ready)}   STATUS {clean(pod.status)}"
+             f"   AGE {age(pod.created, now)}"]
+    containers = ", ".join(f"{clean(c.name)} ({clean(c.type)})" for c in pod.containers)
+    if containers:
+        lines += _wrap(f"containers: {containers}", "  ")
+    if not findings:
+        lines.append("  No sidecar problems found: the pod looks healthy.")
+        return lines
+    if all(f.severity == "info" for f in findings):
+        lines.append("  Nothing of warning or above: the pod looks healthy; suggestions below.")
+    seen: Dict[str, str] = {}
+    for finding in findings:
+        lines += _finding(finding, colour, seen, catalog)
+    return lines
+
+
+def render_report(diagnosis, now: datetime, color: bool) -> str:
+    from kubectl_sidecars.rules import CATALOG
+
+    blocks: List[List[str]] = []
+    for verdict in diagnosis.verdicts:
+        blocks.append(_verdict(verdict, color, CATALOG))
+    for pod, findings in diagnosis.pods:
+        blocks.append(_pod(pod, findings, now, color, CATALOG))
+    if not blocks:
+        blocks.append(["No pods or Jobs to diagnose."])
+    codes = {f.code for _, findings in diagnosis.pods for f in findings}
+    codes |= {f.code for v in diagnosis.verdicts for f in v.findings}
+    tail: List[str] = []
+    for note in diagnosis.notes:
+        tail += _wrap(f"Note: {note}", "")
+    if codes:
+        tail.append("Run `kubectl sidecars explain CODE` for the full explanation of a finding.")
+    if tail:
+        blocks.append(tail)
+    return "\n\n".join("\n".join(block) for block in blocks)

@@ -1,0 +1,375 @@
+"""Helpers the rule families share: timestamps and durations as the report prints them, the events
+about one container, which sidecars serve something, and the YAML of a migrated container."""
+
+import json
+import re
+from datetime import datetime, timezone
+from typing import Iterable, List, Optional, Tuple
+
+from kubectl_sidecars.model import ContainerView, PodView
+from kubectl_sidecars.model.classify import HELPER_NAME_SUFFIXES, WELL_KNOWN_HELPERS
+from kubectl_sidecars.model.timeutil import format_time, human_duration, parse_time
+from kubectl_sidecars.sanitize import clean
+from kubectl_sidecars.snapshot import Snapshot
+
+DEFAULT_GRACE = 30
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+SERVICE_ACCOUNT_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
+# Names and images of helpers that others talk to over the network (or read files from).
+SERVING_WORDS = ("proxy", "proxyv2", "envoy", "istio-proxy", "linkerd-proxy", "cloud-sql-proxy", "cloudsql-proxy",
+                 "vault-agent", "pgbouncer", "daprd", "kuma-dp", "consul-dataplane", "oauth2-proxy")
+
+
+def q(value) -> str:
+    """A string from the cluster, made safe to embed in a message."""
+    return clean(value)
+
+
+def when(moment: Optional[datetime]) -> str:
+    return format_time(moment) or "an unknown time"
+
+
+def took(seconds: Optional[float]) -> str:
+    return human_duration(seconds) if seconds is not None else "an unknown time"
+
+
+def seconds(start: Optional[datetime], end: Optional[datetime]) -> Optional[float]:
+    if start is None or end is None:
+        return None
+    return (end - start).total_seconds()
+
+
+def words(text: str) -> str:
+    return "-" + re.sub(r"[^a-z0-9]+", "-", (text or "").lower()) + "-"
+
+
+def image_repository(image: str) -> str:
+    repository = (image or "").split("@")[0]
+    last = repository.rsplit("/", 1)[-1]
+    if ":" in last:
+        repository = repository.rsplit(":", 1)[0]
+    return repository.rsplit("/", 1)[-1]
+
+
+def helper_name(spec: dict) -> Optional[str]:
+    """How a container's name or image marks it as a helper ("well-known helper 'fluent-bit'",
+    "a name ending in 'proxy'"), or None."""
+    name, repository = words(spec.get("name") or ""), words(image_repository(spec.get("image") or ""))
+    for helper in WELL_KNOWN_HELPERS:
+        if f"-{helper}-" in name or f"-{helper}-" in repository:
+            return f"well-known helper '{helper}'"
+    for suffix in HELPER_NAME_SUFFIXES:
+        if name.endswith(f"-{suffix}-"):
+            return f"a name ending in '{suffix}'"
+    return None
+
+
+def serves(container: ContainerView) -> bool:
+    """A sidecar others may depend on being up: it listens, is probed, or is a known proxy/agent."""
+    spec = container.spec
+    if spec.get("ports") or "readiness" in container.probes or "startup" in container.probes:
+        return True
+    text = words(container.name) + words(image_repository(container.image))
+    return any(f"-{w}-" in text for w in SERVING_WORDS)
+
+
+def has_post_start(container: ContainerView) -> bool:
+    return bool(((container.spec.get("lifecycle") or {}).get("postStart")))
+
+
+def ended(pod: PodView) -> bool:
+    return pod.phase in ("Succeeded", "Failed")
+
+
+def apps_done(pod: PodView) -> bool:
+    """Every app container has terminated (and there is at least one)."""
+    apps = pod.apps
+    return bool(apps) and all(a.state == "terminated" for a in apps)
+
+
+def last_app_finish(pod: PodView) -> Tuple[Optional[ContainerView], Optional[datetime]]:
+    finished = [(a.finished_at, a) for a in pod.apps if a.state == "terminated" and a.finished_at]
+    if not finished:
+        return None, None
+    moment, app = max(finished, key=lambda pair: pair[0])
+    return app, moment
+
+
+def app_failed(app: ContainerView) -> bool:
+    return app.state == "terminated" and (app.exit_code or 0) != 0
+
+
+def pod_failed(pod: PodView) -> bool:
+    """The pod failed, or will once its remaining containers stop: an app failed and is not restarted."""
+    if pod.phase == "Failed":
+        return True
+    return pod.restart_policy == "Never" and any(app_failed(a) for a in pod.apps)
+
+
+def restart_budget(probe: Optional[dict]) -> float:
+    """How long a probe may keep failing before it gives up, in seconds."""
+    probe = probe or {}
+    return ((probe.get("initialDelaySeconds") or 0)
+            + (probe.get("periodSeconds") or 10) * (probe.get("failureThreshold") or 3))
+
+
+# --- events ---------------------------------------------------------------------------------------
+
+FIELD_PATH = re.compile(r"^spec\.(?:initContainers|containers|ephemeralContainers)\{(?P<name>[^}]*)\}$")
+
+
+def event_time(event: dict) -> Optional[datetime]:
+    for key in ("lastTimestamp", "eventTime", "firstTimestamp"):
+        moment = parse_time(event.get(key))
+        if moment:
+            return moment
+    series = event.get("series") or {}
+    return parse_time(series.get("lastObservedTime")) or parse_time((event.get("metadata") or {})
+                                                                    .get("creationTimestamp"))
+
+
+def event_container(event: dict) -> Optional[str]:
+    involved = event.get("involvedObject") or event.get("regarding") or {}
+    match = FIELD_PATH.match(involved.get("fieldPath") or "")
+    return match.group("name") if match else None
+
+
+_EVENT_INDEX: dict = {"events": None, "size": -1, "index": {}}
+
+
+def _events_by_pod(snapshot: Snapshot) -> dict:
+    """Pod events by (namespace, name), built once per snapshot: rules ask for them per container."""
+    events = snapshot.events
+    if _EVENT_INDEX["events"] is not events or _EVENT_INDEX["size"] != len(events):
+        index: dict = {}
+        for event in events:
+            involved = event.get("involvedObject") or event.get("regarding") or {}
+            if involved.get("kind") != "Pod":
+                continue
+            namespace = involved.get("namespace") or (event.get("metadata") or {}).get("namespace")
+            index.setdefault((namespace, involved.get("name")), []).append(event)
+        # Holding the list keeps its identity unique while it is the key.
+        _EVENT_INDEX.update(events=events, size=len(events), index=index)
+    return _EVENT_INDEX["index"]
+
+
+def pod_events(snapshot: Snapshot, pod: PodView, reasons: Iterable[str] = ()) -> List[dict]:
+    wanted = set(reasons)
+    found = [e for e in _events_by_pod(snapshot).get((pod.namespace, pod.name), [])
+             if not wanted or e.get("reason") in wanted]
+    return sorted(found, key=lambda e: event_time(e) or EPOCH)
+
+
+def container_events(snapshot: Snapshot, pod: PodView, container: str, reasons: Iterable[str] = (),
+                     message: str = "") -> List[dict]:
+    """Events about one container: its fieldPath names it, or (older kubelets) the message does."""
+    found = []
+    for event in pod_events(snapshot, pod, reasons):
+        named = event_container(event)
+        text = event.get("message") or event.get("note") or ""
+        if named is not None and named != container:
+            continue
+        if named is None and container not in text:
+            continue
+        if message and message.lower() not in text.lower():
+            continue
+        found.append(event)
+    return found
+
+
+def event_line(event: dict) -> str:
+    count = event.get("count") or (event.get("series") or {}).get("count") or 1
+    times = f" x{count}" if count and count > 1 else ""
+    text = event.get("message") or event.get("note") or ""
+    return (f"event {q(event.get('type') or 'Normal')} {q(event.get('reason') or '')}{times} "
+            f"at {when(event_time(event))}: {q(text)}")
+
+
+# --- state lines (evidence) -----------------------------------------------------------------------
+
+def state_line(container: ContainerView, now: Optional[datetime] = None) -> str:
+    """One line of evidence: what the container's current state is, with its times."""
+    label = f"{container.name} ({container.type})"
+    if container.state == "running":
+        since = f" since {when(container.started_at)}" if container.started_at else ""
+        ran = f" ({took(seconds(container.started_at, now))})" if now and container.started_at else ""
+        flags = f", started={_flag(container.started)}, ready={_flag(container.ready)}"
+        return q(f"{label}: running{since}{ran}{flags}, restarts {container.restarts}")
+    if container.state == "terminated":
+        term = container.terminated
+        ran = seconds(term.started_at, term.finished_at) if term else None
+        return q(f"{label}: terminated, exit {container.exit_code} ({container.reason or 'no reason'}), "
+                 f"started {when(container.started_at)}, finished {when(container.finished_at)}"
+                 + (f" after {took(ran)}" if ran is not None else "") + f", restarts {container.restarts}")
+    if container.state == "waiting":
+        message = f": {container.waiting_message}" if container.waiting_message else ""
+        return q(f"{label}: waiting ({container.reason or 'no reason'}{message}), restarts {container.restarts}")
+    return q(f"{label}: no status reported yet")
+
+
+def last_state_line(container: ContainerView) -> Optional[str]:
+    last = container.last_terminated
+    if last is None:
+        return None
+    return q(f"{container.name} last state: terminated, exit {last.exit_code} ({last.reason or 'no reason'}), "
+             f"started {when(last.started_at)}, finished {when(last.finished_at)}")
+
+
+def _flag(value) -> str:
+    return "unknown" if value is None else str(bool(value)).lower()
+
+
+# --- YAML snippets --------------------------------------------------------------------------------
+
+class Note(str):
+    """A mapping value printed as a YAML comment instead of a key: `# key: text`."""
+
+
+_PLAIN = re.compile(r"^(?!---)(?:-(?=[A-Za-z0-9_-])|[A-Za-z0-9_/.$(])[A-Za-z0-9 _./:@%+=,$(){}-]*$")
+_RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
+
+
+def _scalar(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    text = str(value)
+    plain = (text and _PLAIN.match(text) and text.lower() not in _RESERVED and not text.endswith(" ")
+             and ": " not in text and " #" not in text and not _numeric(text))
+    return text if plain else json.dumps(text)
+
+
+# Anything YAML might read as a number (ints, floats, octals, sexagesimals, .inf/.nan) is quoted.
+_NUMERIC = re.compile(r"^[-+]?(\.?[0-9][0-9a-fA-FxXoO_.:eE+-]*|\.(inf|Inf|INF|nan|NaN|NAN))$")
+
+
+def _numeric(text: str) -> bool:
+    return bool(_NUMERIC.match(text))
+
+
+def _inline(value) -> str:
+    if isinstance(value, dict):
+        return "{}"
+    if isinstance(value, list):
+        return "[]"
+    return _scalar(value)
+
+
+def yaml_lines(value, indent: int = 0) -> List[str]:
+    """A small YAML emitter for Kubernetes snippets (block style, two-space indents, lists indented)."""
+    pad = " " * indent
+    if isinstance(value, dict):
+        lines = []
+        for key, item in value.items():
+            if isinstance(item, Note):
+                lines.append(f"{pad}# {key}: {item}")
+            elif isinstance(item, (dict, list)) and item:
+                lines.append(f"{pad}{_scalar(key)}:")
+                lines += yaml_lines(item, indent + 2)
+            else:
+                lines.append(f"{pad}{_scalar(key)}: {_inline(item)}")
+        return lines
+    if isinstance(value, list):
+        lines = []
+        for item in value:
+            if isinstance(item, (dict, list)) and item:
+                inner = yaml_lines(item, indent + 2)
+                lines.append(f"{pad}- {inner[0][indent + 2:]}")
+                lines += inner[1:]
+            else:
+                lines.append(f"{pad}- {_inline(item)}")
+        return lines
+    return [pad + _inline(value)]
+
+
+def to_yaml(value, indent: int = 0) -> str:
+    return "\n".join(yaml_lines(value, indent))
+
+
+SPEC_ORDER = ("name", "image", "restartPolicy", "command", "args", "workingDir", "ports", "env", "envFrom",
+              "resources", "volumeMounts", "securityContext", "lifecycle", "startupProbe", "readinessProbe",
+              "livenessProbe")
+MAX_ENV = 6
+
+
+def startup_probe_for(spec: dict) -> Optional[dict]:
+    """A startupProbe that holds the next containers back until the sidecar serves."""
+    if spec.get("startupProbe"):
+        return spec["startupProbe"]
+    handler = None
+    readiness = spec.get("readinessProbe") or {}
+    for key in ("httpGet", "tcpSocket", "grpc", "exec"):
+        if readiness.get(key):
+            handler = {key: readiness[key]}
+            break
+    if handler is None:
+        port = next((p.get("containerPort") for p in spec.get("ports") or [] if p.get("containerPort")), None)
+        if port is None:
+            return None
+        handler = {"tcpSocket": {"port": port}}
+    return dict(handler, periodSeconds=1, failureThreshold=30)
+
+
+def placeholder_probe(name: str) -> Tuple[dict, str]:
+    """A startupProbe skeleton for a sidecar nothing can be derived from, and the comment to go with it."""
+    probe = {"exec": {"command": ["/bin/sh", "-c", "CHECK-THAT-IT-IS-READY"]}, "periodSeconds": 1,
+             "failureThreshold": 30}
+    return probe, f"# replace CHECK-THAT-IT-IS-READY with a command that succeeds once {q(name)} is ready"
+
+
+def native_sidecar_spec(spec: dict) -> dict:
+    """The container as a native sidecar: restartPolicy Always and a startupProbe where one can be made."""
+    out = {}
+    for key in SPEC_ORDER:
+        if key == "restartPolicy":
+            out[key] = "Always"
+            continue
+        value = spec.get(key)
+        if key == "startupProbe":
+            probe = startup_probe_for(spec)
+            out[key] = probe if probe else Note("none: it declares no port or readinessProbe to derive one "
+                                                "from; add one if the containers after it need it up")
+            continue
+        if key == "volumeMounts" and value:
+            value = [m for m in value if m.get("mountPath") != SERVICE_ACCOUNT_MOUNT]
+        if key == "env" and value and len(value) > MAX_ENV:
+            out[key] = Note(f"{len(value)} variables, unchanged")
+            continue
+        if value:
+            out[key] = value
+    return out
+
+
+def migrated_sidecar_snippet(container: ContainerView, pod: PodView, where: str = "") -> str:
+    """YAML of the pod template with the legacy sidecar moved to initContainers."""
+    spec = native_sidecar_spec(container.spec)
+    others = [c.name for c in pod.apps + pod.legacy_sidecars if c.name != container.name]
+    template = {"initContainers": [spec]}
+    lines = [f"# {where or 'the pod'} (Kubernetes >= 1.29): move {q(container.name)} from containers to "
+             "initContainers",
+             "spec:"]
+    lines += yaml_lines(template, 2)
+    lines.append("  containers:")
+    lines.append(f"    # {', '.join(q(n) for n in others) or 'the app containers'}: unchanged; "
+                 f"{q(container.name)} removed from this list")
+    return "\n".join(lines)
+
+
+def template_path(pod: PodView, snapshot: Snapshot) -> str:
+    """Where the pod's spec comes from, for remedies: 'CronJob x: spec.jobTemplate.spec.template'..."""
+    owner = pod.owner or {}
+    if owner.get("kind") == "Job":
+        job = snapshot.job(pod.namespace, owner.get("name") or "")
+        refs = ((job or {}).get("metadata") or {}).get("ownerReferences") or []
+        cron = next((r for r in refs if r.get("kind") == "CronJob"), None)
+        if cron:
+            return f"CronJob {q(cron.get('name'))}, under spec.jobTemplate.spec.template"
+        return f"Job {q(owner.get('name'))}, under spec.template"
+    if owner.get("kind") == "ReplicaSet":
+        return "the Deployment, under spec.template"
+    if owner.get("kind") in ("StatefulSet", "DaemonSet"):
+        return f"{owner['kind']} {q(owner.get('name'))}, under spec.template"
+    return "the pod"

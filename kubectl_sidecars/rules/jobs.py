@@ -1,0 +1,252 @@
+"""Jobs held back or failed by sidecars: the legacy sidecar that never exits, podFailurePolicy rules that
+match a sidecar's exit code, and Jobs that failed because of a sidecar."""
+
+import re
+from typing import Dict, List, Optional, Tuple
+
+from kubectl_sidecars.model import ContainerView, PodView
+from kubectl_sidecars.model.classify import INIT, LEGACY, SIDECAR, classify
+from kubectl_sidecars.rules.catalog import ERROR, JOB, WARNING, rule
+from kubectl_sidecars.rules.common import (app_failed, apps_done, ended, last_app_finish, q, seconds,
+                                           state_line, to_yaml, took, when)
+from kubectl_sidecars.rules.migration import migration_remedy, workarounds
+from kubectl_sidecars.snapshot import Snapshot
+
+# A workaround that stops the helper (quitquitquit...) gets this long to work before the pod counts as stuck.
+WORKAROUND_GRACE = 60
+END_OF_POD_EXIT_CODES = (137, 143)
+
+
+def evidence_rank(container: ContainerView) -> int:
+    """Strongest classification evidence first: injector records, names, the default container, behaviour."""
+    evidence = container.evidence or ""
+    for rank, prefix in enumerate(("injected", "well-known", "helper name", "not the pod's main")):
+        if evidence.startswith(prefix):
+            return rank
+    return 4
+
+
+def blocking_sidecars(pod: PodView) -> List[ContainerView]:
+    """Legacy sidecars that keep a finished run-to-completion pod alive, strongest evidence first."""
+    if not pod.runs_to_completion or pod.deleted or ended(pod) or not apps_done(pod):
+        return []
+    alive = [c for c in pod.legacy_sidecars if c.state != "terminated"]
+    return sorted(alive, key=lambda c: (evidence_rank(c), c.index))
+
+
+@rule("job-blocked-by-legacy-sidecar", ERROR,
+      title="A legacy sidecar keeps a finished Job pod running: the pod and its Job can never finish",
+      explanation="""
+In a run-to-completion pod (a Job's, or any pod with restartPolicy Never/OnFailure) every app container has
+terminated, but a helper in spec.containers (a legacy sidecar) is still running. Kubernetes treats that
+helper as an app container, so the pod stays in phase Running (kubectl: READY 1/2, STATUS NotReady, or Error
+when the app failed), and the Job controller, which works from pod phase, keeps the Job active forever
+(COMPLETIONS 0/1): it neither completes nor, with restartPolicy Never, retries a failed app. Proxies and
+agents never exit on their own.""",
+      remedy="""
+Make the helper a native sidecar (initContainers entry with restartPolicy: Always, Kubernetes >= 1.29): the
+kubelet stops it once the app containers exited and the pod completes. To unblock the stuck pod now, delete
+it (or the Job).""")
+def job_blocked(rule, pod: PodView, snapshot: Snapshot):
+    blocking = blocking_sidecars(pod)
+    if not blocking:
+        return
+    last_app, finished = last_app_finish(pod)
+    since = seconds(finished, snapshot.now)
+    stoppers = [w for app in pod.apps for w in workarounds(app, ("shutdown",))]
+    if stoppers and since is not None and since < WORKAROUND_GRACE:
+        return  # the app just told the helper to exit; give it a moment
+    main = blocking[0]
+    failed = [a for a in pod.apps if app_failed(a)]
+    evidence = [state_line(a, snapshot.now) for a in pod.apps]
+    evidence += [state_line(c, snapshot.now) for c in blocking]
+    evidence.append(q(f"pod phase {pod.phase}, kubectl {pod.ready} {pod.status}"
+                      + (f", {took(since)} after the last app container finished" if since is not None else "")))
+    if stoppers:
+        evidence.append(q("the app uses " + "; ".join(stoppers) + f", yet {main.name} is still running"))
+    owner = pod.owner or {}
+    job = f"Job {q(owner.get('name'))}" if owner.get("kind") == "Job" else "its controller"
+    others = [c.name for c in blocking[1:]]
+    alive = "still running" if all(c.state == "running" for c in blocking) else "not finished"
+    message = (f"Every app container has finished, but {q(main.name)} (a legacy sidecar: {q(main.evidence)}) "
+               + (f"and {', '.join(q(n) for n in others)} " if others else "")
+               + f"{'are' if others else 'is'} {alive}: Kubernetes counts "
+               f"{'them as app containers' if others else 'it as an app container'}, so the pod stays Running "
+               f"and {job} can never finish")
+    if failed and pod.restart_policy == "Never":
+        message += (f"; {', '.join(q(a.name) for a in failed)} failed, and since the pod never ends the Job "
+                    "cannot retry it either")
+    message += "."
+    remedy = migration_remedy(main, pod, snapshot)
+    if others:
+        remedy += f"\nDo the same for {', '.join(q(n) for n in others)}."
+    remedy += f"\nTo unblock it now: kubectl delete pod {q(pod.name)} -n {q(pod.namespace)}"
+    yield rule.finding(main.name, message, remedy, evidence)
+
+
+# --- Job scope --------------------------------------------------------------------------------------
+
+def template_roles(job: dict) -> Dict[str, str]:
+    """Container name -> role in the Job's pod template."""
+    template = (job.get("spec") or {}).get("template") or {}
+    pod = {"metadata": template.get("metadata") or {}, "spec": template.get("spec") or {}}
+    return {name: kind for name, (kind, _) in classify(pod).items()}
+
+
+def _matches(operator: str, values: List[int], code: int) -> bool:
+    return (code in values) if operator == "In" else (code not in values) if operator == "NotIn" else False
+
+
+def _observed_sidecar_codes(job: dict, snapshot: Snapshot, sidecars: List[str]) -> Dict[int, List[str]]:
+    codes: Dict[int, List[str]] = {}
+    for pod in snapshot.pods_of_job(job):
+        for container in pod.containers:
+            if container.name not in sidecars:
+                continue
+            for term in (container.terminated, container.last_terminated):
+                if term and term.exit_code:
+                    codes.setdefault(term.exit_code, [])
+                    if pod.name not in codes[term.exit_code]:
+                        codes[term.exit_code].append(pod.name)
+    return codes
+
+
+ACTION_EFFECT = {
+    "FailJob": "fails the whole Job at once, without retries",
+    "FailIndex": "fails the pod's index without retries",
+    "Ignore": "does not count the failure against backoffLimit, so a pod whose app really failed may be "
+              "retried without limit",
+}
+
+
+@rule("pod-failure-policy-matches-sidecar", WARNING, scope=JOB,
+      title="A podFailurePolicy onExitCodes rule without containerName can match a sidecar's exit code",
+      explanation="""
+When a Job pod fails, the Job controller matches podFailurePolicy.rules[].onExitCodes against the exit codes
+of all its containers, init containers and sidecars included, unless the rule sets containerName. Sidecars
+routinely end with 143 (SIGTERM) or 137 (SIGKILL at the grace deadline) when a pod stops, so a rule such as
+`operator: In, values: [137]` meant for the app (OOM, preemption) also fires because of the sidecar, and
+`operator: NotIn, values: [0, 1]` matches every sidecar that was signalled. Depending on the rule's action
+the Job then fails at once (FailJob), or a real app failure is not counted (Ignore).""",
+      remedy="""
+Set onExitCodes.containerName to the app container in every rule meant for the app.""")
+def pod_failure_policy(rule, job: dict, snapshot: Snapshot):
+    rules = (((job.get("spec") or {}).get("podFailurePolicy")) or {}).get("rules") or []
+    if not rules:
+        return
+    roles = template_roles(job)
+    sidecars = [n for n, kind in roles.items() if kind in (SIDECAR, LEGACY)]
+    if not sidecars:
+        return
+    apps = [n for n, kind in roles.items() if kind not in (SIDECAR, LEGACY, INIT)]
+    observed = _observed_sidecar_codes(job, snapshot, sidecars)
+    for index, policy_rule in enumerate(rules):
+        on = policy_rule.get("onExitCodes") or {}
+        if not on or on.get("containerName"):
+            continue
+        action = policy_rule.get("action") or "?"
+        if action == "Count":
+            continue  # counting is what happens anyway: a match changes nothing
+        operator, values = on.get("operator") or "", [v for v in on.get("values") or [] if isinstance(v, int)]
+        codes = sorted(set(END_OF_POD_EXIT_CODES) | set(observed))
+        matching = [c for c in codes if _matches(operator, values, c)]
+        if not matching:
+            continue
+        evidence = [q(f"spec.podFailurePolicy.rules[{index}]: action {action}, onExitCodes {operator} "
+                      f"{values}, no containerName"),
+                    q(f"sidecars in the pod template: {', '.join(sidecars)}")]
+        for code in matching:
+            if code in observed:
+                evidence.append(q(f"a sidecar ended with {code} in pod(s) {', '.join(observed[code])}"))
+        message = (f"rules[{index}] ({action} on exit codes {operator} {values}) has no containerName, so it also "
+                   f"matches sidecars ({', '.join(q(s) for s in sidecars)}) ending with "
+                   f"{' or '.join(str(c) for c in matching)}, as they do when a pod stops: when a pod fails "
+                   f"for any reason, this rule {ACTION_EFFECT.get(action, 'applies')}.")
+        fixed = dict(policy_rule, onExitCodes=dict({"containerName": apps[0] if apps else "APP-CONTAINER"}, **on))
+        remedy = ("Name the container the rule is meant for:\n"
+                  + to_yaml({"spec": {"podFailurePolicy": {"rules": [fixed]}}}))
+        yield rule.finding(None, message, remedy, evidence)
+
+
+POLICY_MESSAGE = re.compile(r"[Cc]ontainer (?P<container>[^\s]+) for pod (?P<pod>[^\s]+) failed with exit code "
+                            r"(?P<code>\d+)")
+CAUSE_CODES = ("app-started-before-sidecar-ready", "sidecar-startup-failed", "sidecar-oomkilled",
+               "sidecar-crashloop", "init-never-exits", "job-blocked-by-legacy-sidecar",
+               "native-sidecars-unsupported")
+
+
+def true_conditions(job: dict) -> List[dict]:
+    return [c for c in (job.get("status") or {}).get("conditions") or [] if c.get("status") == "True"]
+
+
+def _pod_culprits(pod: PodView, snapshot: Snapshot) -> List[Tuple[str, str]]:
+    """(sidecar, why) for one pod of a failed Job."""
+    from kubectl_sidecars.rules import pod_findings  # the package registers every rule first
+
+    culprits: List[Tuple[str, str]] = []
+    apps_ok = bool(pod.apps) and all(a.state == "terminated" and a.exit_code == 0 for a in pod.apps)
+    if apps_ok:
+        for sidecar in pod.legacy_sidecars:
+            if sidecar.state == "terminated" and sidecar.exit_code:
+                culprits.append((sidecar.name, f"pod {q(pod.name)}: the app containers succeeded but legacy "
+                                               f"sidecar {q(sidecar.name)} ended with exit {sidecar.exit_code} "
+                                               f"({q(sidecar.reason)}), which made the pod Failed"))
+            elif sidecar.state != "terminated":
+                culprits.append((sidecar.name, f"pod {q(pod.name)}: the app containers succeeded but legacy "
+                                               f"sidecar {q(sidecar.name)} kept the pod running"))
+    for finding in pod_findings(pod, snapshot):
+        if finding.code in CAUSE_CODES and finding.severity == ERROR and finding.container:
+            culprit = finding.container
+            if finding.code == "app-started-before-sidecar-ready":
+                culprit = _named_sidecar(pod, finding.message) or culprit
+            culprits.append((culprit, f"pod {q(pod.name)}: {finding.code} ({finding.message})"))
+    return culprits
+
+
+def _named_sidecar(pod: PodView, text: str) -> Optional[str]:
+    names = [c.name for c in pod.sidecars + pod.legacy_sidecars if c.name and c.name in text]
+    return max(names, key=len) if names else None
+
+
+@rule("job-failed-by-sidecar", ERROR, scope=JOB,
+      title="A failed Job whose pods failed because of sidecars",
+      explanation="""
+The Job is Failed, and the evidence points at sidecars rather than the app: a legacy sidecar exited non-zero
+after the app succeeded (which makes the pod Failed), a legacy sidecar kept finished pods running until
+activeDeadlineSeconds ran out, the app failed before a sidecar it depends on was ready, a sidecar never
+started or kept crashing, or a podFailurePolicy rule matched a sidecar's exit code.""",
+      remedy="""
+Fix the sidecar named in the finding (see its pod findings), then rerun the Job. Native sidecars
+(restartPolicy: Always in initContainers) never fail a Job by their exit code.""")
+def job_failed(rule, job: dict, snapshot: Snapshot):
+    failed = next((c for c in true_conditions(job) if c.get("type") == "Failed"), None)
+    if failed is None:
+        return
+    roles = template_roles(job)
+    culprits: List[Tuple[str, str]] = []
+    match = POLICY_MESSAGE.search(failed.get("message") or "")
+    if failed.get("reason") == "PodFailurePolicy" and match:
+        name = match.group("container")
+        if roles.get(name) in (SIDECAR, LEGACY):
+            culprits.append((name, f"the podFailurePolicy matched sidecar {q(name)}'s exit code "
+                                   f"{match.group('code')} in pod {q(match.group('pod'))}"))
+    for pod in snapshot.pods_of_job(job):
+        culprits += _pod_culprits(pod, snapshot)
+    if not culprits:
+        return
+    condition = q(f"{failed.get('reason') or 'Failed'}: {failed.get('message') or ''}".rstrip(": "))
+    by_container: Dict[str, List[str]] = {}
+    for name, why in culprits:
+        by_container.setdefault(name, [])
+        if why not in by_container[name]:
+            by_container[name].append(why)
+    for name, whys in by_container.items():
+        message = f"The Job failed ({condition}) because of sidecar {q(name)}: {whys[0]}."
+        evidence = [q(f"condition Failed=True since {when_text(failed)}: {condition}")] + whys
+        yield rule.finding(name, message, evidence=evidence)
+
+
+def when_text(condition: dict) -> str:
+    from kubectl_sidecars.model.timeutil import parse_time
+
+    return when(parse_time(condition.get("lastTransitionTime")))

@@ -1,0 +1,402 @@
+"""Start-up: apps that ran before the sidecar they need served, sidecars that never started or are not
+ready, native sidecars without a startupProbe, and init containers ordered before the proxy they need."""
+
+from datetime import datetime
+from typing import List, Optional, Tuple
+
+from kubectl_sidecars.model import ContainerView, PodView
+from kubectl_sidecars.model.timeutil import parse_time
+from kubectl_sidecars.model.view import Termination
+from kubectl_sidecars.rules.catalog import ERROR, INFO, WARNING, rule
+from kubectl_sidecars.rules.common import (apps_done, container_events, ended, event_line, has_post_start,
+                                           image_repository, migrated_sidecar_snippet, placeholder_probe, pod_failed, q,
+                                           restart_budget, seconds, serves, startup_probe_for, state_line,
+                                           template_path, to_yaml, took, when, words)
+from kubectl_sidecars.snapshot import Snapshot
+
+QUICK_FAILURE = 30  # an app failing this soon after it started failed at start-up
+WARM_UP = 30        # a sidecar running for less than this may not serve yet
+NOT_READY_FOR = 60  # a running sidecar unready for longer than this (and its probe budget) is reported
+STUCK_AFTER_START = 120
+RECOVERED_AFTER = 3600  # a start-up race this long ago, with the app fine since, is history (info)
+FAILED_WAITING = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError",
+                  "CreateContainerError", "RunContainerError", "CrashLoopBackOff", "ErrImageNeverPull",
+                  "PreCreateHookError", "PostStartHookError")
+KILLED_EXITS = (137, 143)
+
+
+def _quick_failures(app: ContainerView) -> List[Termination]:
+    found = []
+    for term in (app.terminated, app.last_terminated):
+        if term is None or not term.exit_code or term.exit_code in KILLED_EXITS or term.reason == "OOMKilled":
+            continue
+        ran = seconds(term.started_at, term.finished_at)
+        if ran is not None and 0 <= ran <= QUICK_FAILURE:
+            found.append(term)
+    return found
+
+
+UNKNOWN = object()
+
+
+def _instance_at(sidecar: ContainerView, moment: datetime):
+    """When the run of the sidecar alive at `moment` started; None if none was; UNKNOWN if the statuses
+    (which keep only the current and the last run) cannot tell."""
+    if sidecar.state == "running" and sidecar.started_at and sidecar.started_at <= moment:
+        return sidecar.started_at
+    for term in (sidecar.terminated, sidecar.last_terminated):
+        if term and term.started_at and term.finished_at and term.started_at <= moment <= term.finished_at:
+            return term.started_at
+    if sidecar.restarts <= 1:
+        return None  # the statuses hold every run: none was up
+    last = sidecar.last_terminated
+    if last and last.started_at and moment >= last.started_at:
+        return None  # between the last two runs
+    return UNKNOWN  # an earlier run, no longer in the status, may have been up
+
+
+def _ordered(sidecar: ContainerView, app: ContainerView) -> bool:
+    """Kubernetes made the app wait until this sidecar served."""
+    if sidecar.type == "sidecar":
+        return "startup" in sidecar.probes or has_post_start(sidecar)
+    # Legacy: containers are started in spec order, each after the previous one's postStart hook returned
+    # (Istio's holdApplicationUntilProxyStarts relies on this).
+    return has_post_start(sidecar) and sidecar.index < app.index
+
+
+def _race(sidecar: ContainerView, failure: Termination) -> Optional[str]:
+    moment = failure.finished_at
+    if moment is None:
+        return None
+    since = _instance_at(sidecar, moment)
+    if since is UNKNOWN:
+        return None
+    if since is None:
+        return f"{q(sidecar.name)} was not running at that moment"
+    warm = seconds(since, moment)
+    if warm is not None and warm < WARM_UP:
+        if failure.started_at is not None and since <= failure.started_at:
+            return (f"{q(sidecar.name)} had started only {took(seconds(since, failure.started_at))} before the "
+                    f"app, at {when(since)}")
+        return f"{q(sidecar.name)} had been running for only {took(warm)} (since {when(since)})"
+    if sidecar.state == "running" and not sidecar.ready and sidecar.started_at == since:
+        return f"{q(sidecar.name)} is still not ready"
+    return None
+
+
+def _needs(sidecar: ContainerView) -> str:
+    ports = [str(p.get("containerPort")) for p in sidecar.spec.get("ports") or [] if p.get("containerPort")]
+    return f"it listens on {', '.join(ports)}" if ports else "it is a helper the app may depend on"
+
+
+@rule("app-started-before-sidecar-ready", WARNING,
+      title="An app container failed at start-up while a sidecar it needs was not serving yet "
+            "(error when the pod failed)",
+      explanation="""
+The app container failed within seconds of starting, and at that moment a sidecar it shares the pod with (a
+proxy, a database proxy, an agent that listens) had only just started or was not running. Nothing made the app
+wait: a legacy sidecar (in spec.containers) starts in parallel with the app, and a native sidecar without a
+startupProbe counts as started as soon as its process runs, not once it serves. The app's first connection then
+fails. With restartPolicy Never the app is not restarted and the pod fails (reported as an error); otherwise the
+app restarts and usually works on the second try (a warning).""",
+      remedy="""
+Make the sidecar a native sidecar with a startupProbe that passes once it serves: the kubelet starts the app
+containers only after it. For a native sidecar, add the startupProbe. Retrying the first connection in the app
+also helps.""")
+def app_before_sidecar(rule, pod: PodView, snapshot: Snapshot):
+    candidates = [s for s in pod.sidecars + pod.legacy_sidecars if serves(s)]
+    if not candidates:
+        return
+    failed = pod_failed(pod)
+    for app in pod.apps:
+        for failure in _quick_failures(app):
+            races: List[Tuple[ContainerView, str]] = []
+            for sidecar in candidates:
+                if _ordered(sidecar, app):
+                    continue
+                why = _race(sidecar, failure)
+                if why:
+                    races.append((sidecar, why))
+            if not races:
+                continue
+            sidecar, why = races[0]
+            ran = seconds(failure.started_at, failure.finished_at)
+            current = failure is app.terminated
+            kind = ("a legacy sidecar: it starts in parallel with the app, with nothing to make the app wait "
+                    "until it serves" if sidecar.type == "legacy-sidecar" else
+                    "a native sidecar without a startupProbe: it counts as started as soon as its process runs, "
+                    "so the app was started before it served")
+            message = (f"{q(app.name)} started at {when(failure.started_at)} and failed {took(ran)} later (exit "
+                       f"{failure.exit_code}, {q(failure.reason or 'no reason')}) while {why}; "
+                       f"{q(sidecar.name)} is {kind} ({_needs(sidecar)}).")
+            if failed and current:
+                message += (" With restartPolicy Never the app is not restarted: this pod cannot succeed."
+                            if pod.restart_policy == "Never" else " The pod failed.")
+            elif not current:
+                message += f" It was restarted ({app.restarts} restart(s))."
+            evidence = [state_line(app, snapshot.now)]
+            if not current:
+                evidence.append(q(f"{app.name} last state: exit {failure.exit_code} ({failure.reason}), started "
+                                  f"{when(failure.started_at)}, finished {when(failure.finished_at)}"))
+            evidence += [state_line(s, snapshot.now) for s, _ in races]
+            if sidecar.type == "legacy-sidecar":
+                remedy = migrated_sidecar_snippet(sidecar, pod, template_path(pod, snapshot))
+                remedy = (f"Make {q(sidecar.name)} a native sidecar with a startupProbe, so the app starts only "
+                          f"once it serves:\n{remedy}")
+            else:
+                probe, comment = startup_probe_for(sidecar.spec), ""
+                if probe is None:
+                    probe, comment = placeholder_probe(sidecar.name)
+                remedy = (f"Give {q(sidecar.name)} a startupProbe that passes once it serves; the app containers "
+                          "then start only after it:\n" + to_yaml({"spec": {"initContainers": [
+                              {"name": sidecar.name, "startupProbe": probe}]}}) + (f"\n{comment}" if comment else ""))
+            severity = ERROR if failed and current else None
+            long_ago = seconds(failure.finished_at, snapshot.now)
+            if (not current and app.state == "running" and app.ready and long_ago is not None
+                    and long_ago > RECOVERED_AFTER):
+                severity = INFO
+                message += f" That was {took(long_ago)} ago and the app has been running since."
+            yield rule.finding(app.name, message, remedy, evidence, severity=severity)
+            break
+
+
+# --- sidecar-startup-failed ---------------------------------------------------------------------------
+
+def _initialized(pod: PodView) -> bool:
+    return (pod.conditions.get("Initialized") or {}).get("status") == "True"
+
+
+def _held_back(pod: PodView) -> List[str]:
+    return [c.name for c in pod.apps + pod.legacy_sidecars if c.state != "running" and c.state != "terminated"]
+
+
+@rule("sidecar-startup-failed", ERROR,
+      title="A sidecar never started (failing startupProbe, image pull, crash), holding the pod back",
+      explanation="""
+The containers after a native sidecar start only once it is started (its startupProbe passed, or its process
+runs when it has none). This one never got there: its image cannot be pulled, it cannot be created, it crashes,
+or its startupProbe keeps failing, so the pod stays in Init and its app containers never run (a Job pod makes
+no progress until activeDeadlineSeconds, if any). A legacy sidecar whose image cannot be pulled is reported
+too: the pod never becomes ready and never finishes. Known upstream bug #132826 (<= 1.34): in a restartPolicy
+Never pod, a sidecar whose startupProbe failed once may leave the app waiting forever even after a restart.""",
+      remedy="""
+Fix what keeps the sidecar from starting (image name or pull secret, configuration, the endpoint its startupProbe
+checks), or give the startupProbe a larger failureThreshold if it is just slow.""")
+def sidecar_startup_failed(rule, pod: PodView, snapshot: Snapshot):
+    if pod.deleted or ended(pod):
+        return
+    initialized = _initialized(pod)
+    for container in pod.sidecars + pod.legacy_sidecars:
+        why = _why_not_started(pod, container, snapshot, initialized)
+        if not why:
+            continue
+        held = _held_back(pod)
+        evidence = [state_line(container, snapshot.now)]
+        evidence += [event_line(e) for e in container_events(
+            snapshot, pod, container.name, ("Unhealthy", "Failed", "BackOff", "FailedPostStartHook"))[-3:]]
+        evidence.append(q(f"pod: kubectl {pod.ready} {pod.status}"))
+        message = f"{q(container.name)} never became started: {why}"
+        if held and container.type == "sidecar":
+            message += f"; {', '.join(q(n) for n in held)} cannot start until it is"
+        message += "."
+        yield rule.finding(container.name, message, _startup_remedy(pod, container), evidence)
+
+
+def _why_not_started(pod: PodView, container: ContainerView, snapshot: Snapshot, initialized: bool) -> str:
+    if container.type == "legacy-sidecar":
+        if container.state == "waiting" and container.reason in FAILED_WAITING[:6] and not container.restarts:
+            return f"it is waiting in {q(container.reason)}" + (f" ({q(container.waiting_message)})"
+                                                                if container.waiting_message else "")
+        return ""
+    if initialized:
+        return ""
+    if container.started:
+        # #132826: a Never pod whose sidecar restarted after a failed startupProbe; the app never starts.
+        since = seconds(container.started_at, snapshot.now)
+        if (pod.restart_policy == "Never" and container.restarts and since is not None
+                and since > STUCK_AFTER_START and _held_back(pod)):
+            return (f"it did start after {container.restarts} restart(s), {took(since)} ago, yet the app "
+                    "containers still wait: with restartPolicy Never this matches upstream bug #132826 "
+                    "(Kubernetes <= 1.34)")
+        return ""
+    if container.state == "waiting" and container.reason in FAILED_WAITING:
+        detail = f" ({q(container.waiting_message)})" if container.waiting_message else ""
+        return f"it is waiting in {q(container.reason)}{detail} after {container.restarts} restart(s)"
+    if container.state == "terminated" and container.exit_code:
+        return f"it exited with {container.exit_code} ({q(container.reason)})"
+    if container.state == "running" and "startup" in container.probes:
+        ran = seconds(container.started_at, snapshot.now)
+        budget = restart_budget(container.spec.get("startupProbe"))
+        if ran is not None and ran > budget + 10:
+            return (f"its startupProbe has not passed after {took(ran)} of running (it allows about "
+                    f"{took(budget)})")
+    return ""
+
+
+def _startup_remedy(pod: PodView, container: ContainerView) -> str:
+    lines = [f"Find out why: kubectl describe pod {q(pod.name)} -n {q(pod.namespace)} (Events), and "
+             f"kubectl logs {q(pod.name)} -n {q(pod.namespace)} -c {q(container.name)}"]
+    if container.reason in ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"):
+        lines.append(f"Check the image name ({q(container.image)}) and the pod's imagePullSecrets.")
+    elif container.reason in ("CreateContainerConfigError", "CreateContainerError"):
+        lines.append("Check the ConfigMaps, Secrets and volumes the container references.")
+    elif "startup" in container.probes:
+        probe = container.spec.get("startupProbe") or {}
+        lines.append("If it is only slow to start, give its startupProbe more time:")
+        lines.append(to_yaml({"spec": {"initContainers": [{"name": container.name, "startupProbe": dict(
+            probe, failureThreshold=max(2 * (probe.get("failureThreshold") or 3), 30))}]}}))
+    return "\n".join(lines)
+
+
+# --- sidecar-not-ready --------------------------------------------------------------------------------
+
+@rule("sidecar-not-ready", WARNING,
+      title="A running sidecar is not ready, keeping the pod not Ready",
+      explanation="""
+A sidecar's readiness counts for the pod's Ready condition (native sidecars included: ContainersReady covers
+them), so a running sidecar whose readinessProbe fails keeps the whole pod out of its Services' endpoints. For a
+proxy it usually means it cannot reach its control plane or get its certificates.""",
+      remedy="""
+Look at the sidecar's readiness endpoint and logs (kubectl logs POD -c CONTAINER); fix its configuration or its
+connection to its control plane, or relax the readinessProbe if it is too strict.""")
+def sidecar_not_ready(rule, pod: PodView, snapshot: Snapshot):
+    if pod.deleted or ended(pod) or (pod.runs_to_completion and apps_done(pod)):
+        return
+    ready = pod.conditions.get("Ready") or {}
+    if ready.get("status") == "True":
+        return
+    unready_since = parse_time(ready.get("lastTransitionTime"))
+    for container in pod.sidecars + pod.legacy_sidecars:
+        if container.state != "running" or container.ready:
+            continue
+        if container.type == "sidecar" and not container.started:
+            continue  # still starting: sidecar-startup-failed's business
+        limit = max(NOT_READY_FOR, restart_budget(container.spec.get("readinessProbe")))
+        running = seconds(container.started_at, snapshot.now)
+        unready = seconds(unready_since, snapshot.now) if unready_since else running
+        if running is None or running < limit or (unready is not None and unready < limit):
+            continue
+        evidence = [state_line(container, snapshot.now)]
+        evidence.append(q(f"pod condition Ready=False since {when(unready_since)}"
+                          + (f": {ready.get('message')}" if ready.get("message") else "")))
+        evidence += [event_line(e) for e in container_events(snapshot, pod, container.name, ("Unhealthy",),
+                                                             "readiness")[-2:]]
+        message = (f"{q(container.name)} has been running for {took(running)} but is not ready, so the pod is "
+                   f"not Ready (kubectl {pod.ready} {pod.status}) and receives no Service traffic.")
+        remedy = (f"See why its readiness fails: kubectl logs {q(pod.name)} -n {q(pod.namespace)} -c "
+                  f"{q(container.name)}; kubectl describe pod {q(pod.name)} -n {q(pod.namespace)} shows the "
+                  "probe failures.")
+        yield rule.finding(container.name, message, remedy, evidence)
+
+
+# --- no-startup-probe ---------------------------------------------------------------------------------
+
+@rule("no-startup-probe", INFO,
+      title="A native sidecar has no startupProbe: the containers after it do not wait until it serves",
+      explanation="""
+The kubelet starts the next init container, and eventually the app containers, as soon as a native sidecar is
+"started": its startupProbe passed, or, without one, its process is running (and its postStart hook returned).
+Without a startupProbe the app may connect before the sidecar listens. Harmless for a sidecar nothing depends on
+at start-up; for a proxy it is the classic race (Istio and the Cloud SQL Proxy add startup probes for this
+reason). Readiness is not used for ordering.""",
+      remedy="""
+Add a startupProbe that passes once the sidecar serves (periodSeconds: 1 keeps the delay short).""")
+def no_startup_probe(rule, pod: PodView, snapshot: Snapshot):
+    for container in pod.sidecars:
+        if "startup" in container.probes or has_post_start(container):
+            continue
+        later = [c.name for c in pod.inits + pod.sidecars if c.index > container.index]
+        later += [c.name for c in pod.apps + pod.legacy_sidecars]
+        if not later:
+            continue
+        probe = startup_probe_for(container.spec)
+        names = ", ".join(q(n) for n in later)
+        if serves(container):
+            message = (f"{q(container.name)} has no startupProbe, so {names} may start before it serves "
+                       f"({_needs(container)}).")
+        else:
+            verb, who = ("start", "none of them needs") if len(later) > 1 else ("starts", "it does not need")
+            message = (f"{q(container.name)} has no startupProbe: {names} {verb} as soon as its process runs; "
+                       f"fine if {who} it ready at start-up.")
+        comment = ""
+        if probe is None:
+            probe, comment = placeholder_probe(container.name)
+        snippet = {"spec": {"initContainers": [{"name": container.name, "startupProbe": probe}]}}
+        remedy = ("Add a startupProbe that passes once it serves:\n" + to_yaml(snippet)
+                  + (f"\n{comment}" if comment else ""))
+        yield rule.finding(container.name, message, remedy,
+                           [q(f"{container.name}: initContainers[{container.index}], restartPolicy Always, probes: "
+                              f"{', '.join(container.probes) or 'none'}")])
+
+
+# --- init-before-sidecar ------------------------------------------------------------------------------
+
+PROXY_WORDS = ("proxy", "proxyv2", "envoy", "daprd", "kuma-dp", "consul-dataplane", "linkerd-proxy")
+MESH_INIT_NAMES = ("istio-init", "istio-validation", "linkerd-init", "linkerd-network-validator", "proxy-init",
+                   "kuma-init", "consul-connect-inject-init", "cni-validation")
+
+
+def is_proxy(container: ContainerView) -> bool:
+    text = words(container.name) + words(image_repository(container.image))
+    return any(f"-{w}-" in text for w in PROXY_WORDS)
+
+
+def _injector_inits(pod: PodView) -> List[str]:
+    import json
+
+    try:
+        status = json.loads(pod.annotations.get("sidecar.istio.io/status") or "null")
+    except ValueError:
+        status = None
+    return list((status or {}).get("initContainers") or []) if isinstance(status, dict) else []
+
+
+def _troubled(init: ContainerView) -> bool:
+    return bool(init.restarts or (init.state == "terminated" and init.exit_code)
+                or (init.state == "waiting" and init.reason in FAILED_WAITING))
+
+
+@rule("init-before-sidecar", INFO,
+      title="A plain init container runs before a proxy sidecar it may need",
+      explanation="""
+Init containers run one after the other, and a native sidecar starts only when its turn in initContainers comes;
+a legacy sidecar (in spec.containers) starts only after every init container has finished. An init container
+that needs the network through the proxy (a database migration through the Cloud SQL Proxy, a download through
+the mesh) cannot reach it if it comes first: with a mesh's traffic capture its connections fail, and the pod
+sticks in Init. Reported as a warning when that init container is failing while the proxy has not started.""",
+      remedy="""
+List the proxy as a native sidecar (restartPolicy: Always, with a startupProbe) before the init containers that
+need it.""")
+def init_before_sidecar(rule, pod: PodView, snapshot: Snapshot):
+    proxies = [s for s in pod.sidecars + pod.legacy_sidecars if is_proxy(s)]
+    if not proxies:
+        return
+    mesh_inits = set(MESH_INIT_NAMES) | set(_injector_inits(pod))
+    for proxy in proxies:
+        repository = image_repository(proxy.image)
+        for init in pod.inits:
+            if proxy.type == "sidecar" and init.index > proxy.index:
+                continue
+            if init.name in mesh_inits or image_repository(init.image) == repository:
+                continue
+            waiting = not proxy.started and proxy.state != "running"
+            severity = WARNING if _troubled(init) and waiting else None
+            if proxy.type == "sidecar":
+                order = (f"{q(init.name)} (initContainers[{init.index}]) runs before {q(proxy.name)} "
+                         f"(initContainers[{proxy.index}]) starts")
+            else:
+                order = (f"{q(init.name)} runs before {q(proxy.name)}, a legacy sidecar that only starts after every "
+                         "init container has finished")
+            message = f"{order}: if it needs the network through that proxy, it cannot reach it."
+            if severity:
+                message += f" It is failing now ({q(init.reason)}, {init.restarts} restart(s))."
+            first = {"name": proxy.name, "restartPolicy": "Always"}
+            probe = startup_probe_for(proxy.spec)
+            if probe:
+                first["startupProbe"] = probe
+            snippet = {"spec": {"initContainers": [first, {"name": init.name}]}}
+            remedy = (f"If {q(init.name)} needs {q(proxy.name)}, list the proxy first, as a native sidecar:\n"
+                      + to_yaml(snippet) + "\n# (the other fields of both containers unchanged)")
+            yield rule.finding(init.name, message, remedy,
+                               [state_line(init, snapshot.now), state_line(proxy, snapshot.now)],
+                               severity=severity)

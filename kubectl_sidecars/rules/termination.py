@@ -1,0 +1,58 @@
+"""Pods stuck Terminating with a sidecar still running."""
+
+from kubectl_sidecars.model import PodView
+from kubectl_sidecars.rules.catalog import WARNING, rule
+from kubectl_sidecars.rules.common import q, seconds, state_line, took, when
+from kubectl_sidecars.snapshot import Snapshot
+
+OVERDUE = 60  # seconds past deletionTimestamp (which already includes the grace period)
+
+
+def node_ready(node):
+    for condition in ((node or {}).get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "Ready":
+            return condition.get("status") == "True"
+    return None
+
+
+@rule("stuck-terminating", WARNING,
+      title="A pod is Terminating well past its grace period with a sidecar still running",
+      explanation="""
+A deleted pod's deletionTimestamp is the moment its grace period ends: by then the kubelet should have sent
+SIGTERM, waited, and SIGKILLed whatever was left. A sidecar still running long after it means the kubelet could
+not finish the pod: its node is down or unreachable, a preStop hook hangs, or a known bug holds it: #125880
+(1.29/1.30) leaves a pod Terminating when one of its native sidecars never started.""",
+      remedy="""
+Check the node (kubectl get node NODE) and the kubelet's logs; upgrade past the bug fix if a sidecar never
+started. As a last resort, force the deletion (kubectl delete pod NAME --grace-period=0 --force), knowing the
+containers may still run on the node.""")
+def stuck_terminating(rule, pod: PodView, snapshot: Snapshot):
+    if pod.deleted is None:
+        return
+    overdue = seconds(pod.deleted, snapshot.now)
+    if overdue is None or overdue < OVERDUE:
+        return
+    alive = [c for c in pod.sidecars + pod.legacy_sidecars if c.state == "running"]
+    if not alive:
+        return
+    main = alive[0]
+    evidence = [q(f"deletionTimestamp {when(pod.deleted)} (deletion + {pod.grace_period}s grace), {took(overdue)} ago")]
+    evidence += [state_line(c, snapshot.now) for c in pod.containers if c.type != "ephemeral"]
+    causes = []
+    ready = node_ready(snapshot.node(pod.node))
+    if ready is False:
+        causes.append(f"node {q(pod.node)} is NotReady, so its kubelet cannot finish the pod")
+    never = [c.name for c in pod.sidecars if not c.started]
+    if never:
+        causes.append(f"{', '.join(q(n) for n in never)} never started, which matches upstream bug #125880 "
+                      "(Kubernetes 1.29/1.30)")
+    hooks = [c.name for c in alive if ((c.spec.get("lifecycle") or {}).get("preStop"))]
+    if hooks:
+        causes.append(f"{', '.join(q(n) for n in hooks)} has a preStop hook that may hang")
+    message = (f"The pod has been Terminating {took(overdue)} past the end of its {pod.grace_period}s grace period, "
+               f"and {', '.join(q(c.name) for c in alive)} {'is' if len(alive) == 1 else 'are'} still running"
+               + ("; " + "; ".join(causes) if causes else "") + ".")
+    remedy = (f"Check the node and its kubelet: kubectl get node {q(pod.node or 'NODE')}; kubectl describe pod "
+              f"{q(pod.name)} -n {q(pod.namespace)}. As a last resort: kubectl delete pod {q(pod.name)} -n "
+              f"{q(pod.namespace)} --grace-period=0 --force (the containers may keep running on the node).")
+    yield rule.finding(main.name, message, remedy, evidence)

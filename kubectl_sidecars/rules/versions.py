@@ -1,0 +1,78 @@
+"""Nodes that cannot run native sidecars: kubelets older than the feature, or that reject the pod."""
+
+import re
+from typing import Optional, Tuple
+
+from kubectl_sidecars.model import PodView
+from kubectl_sidecars.rules.catalog import ERROR, WARNING, rule
+from kubectl_sidecars.rules.common import event_line, pod_events, q
+from kubectl_sidecars.snapshot import Snapshot
+
+VERSION = re.compile(r"^v?(\d+)\.(\d+)")
+# The kubelet's admission rejection of a pod with restartable init containers it cannot run
+# (pkg/kubelet/lifecycle: InitContainerRestartPolicyForbidden); "SidecarForbidden" is accepted as well.
+FORBIDDEN_REASONS = ("InitContainerRestartPolicyForbidden", "SidecarForbidden")
+FORBIDDEN_MESSAGE = "may not have a non-default restartPolicy"
+
+
+def kubelet_version(node: Optional[dict]) -> Optional[Tuple[int, int, str]]:
+    """(major, minor, text) of a Node's kubelet, from status.nodeInfo.kubeletVersion."""
+    text = (((node or {}).get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion") or ""
+    match = VERSION.match(text)
+    return (int(match.group(1)), int(match.group(2)), text) if match else None
+
+
+@rule("native-sidecars-unsupported", ERROR,
+      title="Native sidecars on a node whose kubelet cannot run them",
+      explanation="""
+Native sidecars (initContainers with restartPolicy: Always) need kubelets that know them: beta and on by default
+from 1.29, alpha and off by default in 1.28 (feature gate SidecarContainers), GA from 1.33. A kubelet without the
+feature rejects such pods (reason SidecarForbidden) or, older still, ignores the field and runs the sidecar as a
+plain init container that never exits. The API server may be newer than the nodes (version skew), so a pod can
+be accepted and still land on a node that cannot run it. Istio 1.27 only turns native sidecars on where every
+kubelet is >= 1.33 for this reason.""",
+      remedy="""
+Upgrade the node pool to kubelet >= 1.29 (or enable the SidecarContainers gate on 1.28 kubelets), or keep these
+pods off older nodes with a nodeSelector/nodeAffinity on a label of the upgraded pool.""")
+def native_sidecars_unsupported(rule, pod: PodView, snapshot: Snapshot):
+    target = pod.sidecars[0].name if pod.sidecars else None
+    forbidden = pod_events(snapshot, pod, FORBIDDEN_REASONS)
+    forbidden += [e for e in pod_events(snapshot, pod) if FORBIDDEN_MESSAGE in (e.get("message") or "")
+                  and e not in forbidden]
+    if forbidden or pod.status in FORBIDDEN_REASONS:
+        reason = pod.status if pod.status in FORBIDDEN_REASONS else forbidden[-1].get("reason")
+        evidence = [q(f"pod: phase {pod.phase}, status {pod.status}")] + [event_line(e) for e in forbidden[-2:]]
+        version = kubelet_version(snapshot.node(pod.node))
+        if version is not None:
+            evidence.append(q(f"node {pod.node}: kubelet {version[2]}"))
+        message = (f"The kubelet on node {q(pod.node or 'unknown')} rejected the pod ({q(reason)})"
+                   + (f": kubelet {q(version[2])} does not run native sidecars" if version else
+                      ": it does not run native sidecars")
+                   + (" (1.28 needs the SidecarContainers feature gate)" if version and version[:2] == (1, 28)
+                      else "")
+                   + f", so {', '.join(q(c.name) for c in pod.sidecars) or 'the sidecar'} never ran and the pod "
+                   "failed.")
+        yield rule.finding(target, message, evidence=evidence)
+        return
+    if not pod.sidecars or not pod.node:
+        return
+    version = kubelet_version(snapshot.node(pod.node))
+    if version is None:
+        return
+    major_minor, text = version[:2], version[2]
+    evidence = [q(f"node {pod.node}: kubelet {text}"),
+                q(f"native sidecars: {', '.join(c.name for c in pod.sidecars)}"),
+                q(f"pod: kubectl {pod.ready} {pod.status}")]
+    if major_minor < (1, 28):
+        message = (f"Node {q(pod.node)} runs kubelet {q(text)}, which predates native sidecars (1.28 alpha, 1.29 "
+                   f"beta): {', '.join(q(c.name) for c in pod.sidecars)} cannot run there as sidecars.")
+        yield rule.finding(target, message, evidence=evidence)
+    elif major_minor == (1, 28):
+        working = any(c.started for c in pod.sidecars) or \
+            (pod.conditions.get("Initialized") or {}).get("status") == "True"
+        if working:
+            return  # the gate is evidently on
+        message = (f"Node {q(pod.node)} runs kubelet {q(text)}: native sidecars need the SidecarContainers feature "
+                   "gate there (alpha, off by default), and whether it is on cannot be seen from the API; the "
+                   "pod's sidecars have not started.")
+        yield rule.finding(target, message, evidence=evidence, severity=WARNING)

@@ -1,0 +1,162 @@
+"""The catalog against the issue's table, and the public API: pod_findings, job_verdict, diagnose,
+explain, catalog_markdown, worst_severity."""
+
+import json
+
+import pytest
+
+from kubectl_sidecars.rules import (CATALOG, Diagnosis, JobVerdict, catalog_markdown, diagnose, explain,
+                                    job_verdict, pod_findings, worst_severity)
+from kubectl_sidecars.rules.catalog import SEVERITIES, Finding
+from tests.unit.podfactory import (cronjob_legacy_race, cronjob_native_probe, event, job, logshipper, pi_legacy,
+                                   pi_native, pod, container, running, snapshot, waiting)
+
+# The table of the issue that defined the diagnosis: code -> severity.
+ISSUE_TABLE = {
+    "job-blocked-by-legacy-sidecar": "error",
+    "app-started-before-sidecar-ready": "warning",
+    "sidecar-sigkilled": "warning",
+    "sidecar-oomkilled": "error",
+    "sidecar-liveness-killed": "warning",
+    "sidecar-crashloop": "error",
+    "sidecar-startup-failed": "error",
+    "sidecar-not-ready": "warning",
+    "no-startup-probe": "info",
+    "init-never-exits": "error",
+    "native-sidecars-unsupported": "error",
+    "pod-failure-policy-matches-sidecar": "warning",
+    "init-before-sidecar": "info",
+    "stuck-terminating": "warning",
+    "legacy-sidecar": "info",
+    "legacy-workaround": "info",
+    "job-failed-by-sidecar": "error",
+}
+
+
+def test_every_issue_code_is_in_the_catalog_with_its_severity():
+    for code, severity in ISSUE_TABLE.items():
+        assert code in CATALOG, code
+        assert CATALOG[code].severity == severity, code
+
+
+@pytest.mark.parametrize("code", sorted(CATALOG))
+def test_every_entry_is_complete(code):
+    rule = CATALOG[code]
+    assert rule.severity in SEVERITIES
+    assert rule.title and rule.explanation and rule.remedy
+    assert len(rule.explanation) > 100 and rule.title[0].isupper()
+    assert rule.scope in ("pod", "job")
+
+
+def test_explain_and_unknown_codes():
+    text = explain("job-blocked-by-legacy-sidecar")
+    assert text.startswith("job-blocked-by-legacy-sidecar (error")
+    assert "What it means:" in text and "How to fix it:" in text
+    with pytest.raises(KeyError):
+        explain("no-such-code")
+
+
+def test_catalog_markdown_lists_every_code_in_a_table():
+    table = catalog_markdown().splitlines()
+    assert table[0] == "| code | severity | when |" and table[1] == "|---|---|---|"
+    assert len(table) == 2 + len(CATALOG)
+    for code in CATALOG:
+        assert any(line.startswith(f"| `{code}` | {CATALOG[code].severity} |") for line in table)
+
+
+def test_worst_severity():
+    def f(severity):
+        return Finding("x", severity, None, "m", "r")
+    assert worst_severity([]) is None
+    assert worst_severity([f("info"), f("error"), f("warning")]) == "error"
+    assert worst_severity([f("info"), f("warning")]) == "warning"
+
+
+def test_pod_findings_are_worst_first():
+    snap = snapshot(cronjob_legacy_race())
+    severities = [f.severity for f in pod_findings(snap.pods[0], snap)]
+    assert severities == sorted(severities, key=lambda s: SEVERITIES.index(s))
+    assert severities[0] == "error"
+
+
+def test_rules_tolerate_a_pod_nobody_reported_on():
+    bare = pod("fresh-1", owner=None, node=None, containers=[(container("main", "busybox:1.36"), None)],
+               init=[(container("proxy", "envoyproxy/envoy:v1.31", restart_policy="Always"), None)])
+    del bare["status"]["conditions"]
+    snap = snapshot(bare)
+    assert [f.severity for f in pod_findings(snap.pods[0], snap)] == ["info"]  # no-startup-probe only
+
+
+# --- verdicts ---------------------------------------------------------------------------------------
+
+def test_verdict_of_the_blocked_pi_job():
+    p = pi_legacy()
+    j = job("pi", template=p, active=1)
+    verdict = job_verdict(j, snapshot(p, jobs=[j], now=900))
+    assert isinstance(verdict, JobVerdict)
+    assert (verdict.completions, verdict.active, verdict.status, verdict.done) == ("0/1", 1, "Running", False)
+    assert "legacy sidecar sidecar is still running" in verdict.reason and verdict.reason.endswith(".")
+
+
+def test_verdict_of_the_race_says_the_job_cannot_retry():
+    p = cronjob_legacy_race()
+    j = job("sidecar-cronjob-29000000", template=p, active=1, owner_cronjob="sidecar-cronjob")
+    verdict = job_verdict(j, snapshot(p, jobs=[j], now=9))
+    assert "sidecar-user failed" in verdict.reason and "neither retry nor finish" in verdict.reason
+
+
+def test_verdict_of_a_completed_job_and_others():
+    p = cronjob_native_probe(143)
+    done = job("sidecar-cronjob-29000001", template=p, succeeded=1, conditions=[("Complete", None, None)],
+               completion=40)
+    verdict = job_verdict(done, snapshot(p, jobs=[done]))
+    assert (verdict.status, verdict.done, verdict.conditions) == ("Complete", True, ["Complete"])
+    assert verdict.reason == "The Job completed: 1 pod(s) succeeded in 40s."
+    suspended = job("later", suspend=True)
+    assert job_verdict(suspended, snapshot(jobs=[suspended])).status == "Suspended"
+    parallel = job("many", completions=None, parallelism=3, succeeded=2, active=1)
+    assert job_verdict(parallel, snapshot(jobs=[parallel])).completions == "2/1 of 3"
+
+
+def test_verdict_of_a_job_that_cannot_create_pods():
+    j = job("quota", active=0)
+    failed_create = {"kind": "Event", "type": "Warning", "reason": "FailedCreate",
+                     "message": 'pods "quota-abcde" is forbidden: exceeded quota: compute',
+                     "involvedObject": {"kind": "Job", "name": "quota", "namespace": "default"},
+                     "metadata": {"namespace": "default", "name": "quota.1"}, "lastTimestamp": "2025-03-01T10:00:10Z"}
+    verdict = job_verdict(j, snapshot(jobs=[j], events=[failed_create]))
+    assert verdict.status == "Pending" and "exceeded quota" in verdict.reason
+
+
+def test_verdict_of_a_pod_still_stopping_its_native_sidecars():
+    p = pod("pi-sidecar-1", owner=("Job", "pi-sidecar"), init=[
+        (container("network-proxy", "hwchiu/python-example", restart_policy="Always"), running(2))],
+        containers=[(container("pi", "perl:5.34.0"), waiting("PodInitializing"))])
+    p["status"]["containerStatuses"][0]["state"] = {"terminated": {"exitCode": 0, "reason": "Completed",
+                                                                   "startedAt": "2025-03-01T10:00:03Z",
+                                                                   "finishedAt": "2025-03-01T10:00:13Z"}}
+    j = job("pi-sidecar", template=p, active=1)
+    verdict = job_verdict(j, snapshot(p, jobs=[j], now=14))
+    assert "stopping its sidecars" in verdict.reason
+
+
+# --- the diagnosis ----------------------------------------------------------------------------------
+
+def test_diagnosis_json_shape():
+    pods = [pi_legacy(), pi_native(), logshipper()]
+    jobs = [job("pi", template=pods[0], active=1)]
+    snap = snapshot(*pods, jobs=jobs, events=[event(pods[1], "Killing", "Stopping container network-proxy",
+                                                    "network-proxy", kind="Normal", init=True)])
+    snap.notes.append("events: forbidden; diagnosis without events")
+    diagnosis = diagnose(snap, jobs)
+    assert isinstance(diagnosis, Diagnosis)
+    document = json.loads(json.dumps(diagnosis.to_dict()))
+    assert document["apiVersion"] == "kubectl-sidecars/v1" and document["kind"] == "SidecarDiagnosis"
+    assert [j["name"] for j in document["jobs"]] == ["pi"]
+    assert set(document["jobs"][0]) >= {"namespace", "name", "completions", "active", "succeeded", "failed",
+                                        "conditions", "done", "status", "reason", "findings"}
+    assert [p["name"] for p in document["pods"]] == ["pi-x7w2n", "pi-sidecar-9fz4d", "daily-report-5mz8t"]
+    first = document["pods"][0]
+    assert set(first) == {"namespace", "name", "ready", "status", "findings"}
+    assert set(first["findings"][0]) == {"code", "severity", "container", "message", "remedy", "evidence"}
+    assert document["notes"] == ["events: forbidden; diagnosis without events"]

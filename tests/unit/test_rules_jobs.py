@@ -1,0 +1,165 @@
+"""job-blocked-by-legacy-sidecar, pod-failure-policy-matches-sidecar, job-failed-by-sidecar."""
+
+from kubectl_sidecars.rules import job_verdict
+from kubectl_sidecars.rules.catalog import CATALOG
+from tests.unit.podfactory import (container, findings_of, job, pi_legacy, pi_native, pod, running, serious,
+                                   snapshot, terminated, with_code)
+
+BLOCKED = "job-blocked-by-legacy-sidecar"
+
+
+def test_blocked_fires_on_the_pi_job_with_a_plain_sidecar():
+    found = with_code(findings_of(pi_legacy(), now=900), BLOCKED)
+    assert [(f.severity, f.container) for f in found] == [("error", "sidecar")]
+    finding = found[0]
+    assert "still running" in finding.message and "Job pi" in finding.message
+    assert "restartPolicy: Always" in finding.remedy and "initContainers:" in finding.remedy
+    assert any("pi (app): terminated, exit 0" in e for e in finding.evidence)
+
+
+def test_blocked_remedy_shows_a_startup_probe_for_a_sidecar_with_a_port():
+    p = pod("etl-1", owner=("Job", "etl"), containers=[
+        (container("etl", "python:3.12", command=["python", "etl.py"]), terminated(0, 3, 50)),
+        (container("cloud-sql-proxy", "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.0", ports=[5432]),
+         running(2)),
+    ])
+    finding = with_code(findings_of(p), BLOCKED)[0]
+    assert "startupProbe:" in finding.remedy and "port: 5432" in finding.remedy
+    assert "cloud-sql-proxy removed from this list" in finding.remedy
+
+
+def test_blocked_names_the_strongest_sidecar_once_and_mentions_the_others():
+    status = '{"initContainers":["istio-init"],"containers":["istio-proxy"]}'
+    p = pod("trial-1", owner=("Job", "trial"), annotations={"sidecar.istio.io/status": status}, containers=[
+        (container("training", "mnist:v1"), terminated(0, 3, 300)),
+        (container("istio-proxy", "docker.io/istio/proxyv2:1.22.0"), running(2)),
+        (container("fluent-bit", "fluent/fluent-bit:3.1"), running(2)),
+    ])
+    found = with_code(findings_of(p), BLOCKED)
+    assert [f.container for f in found] == ["istio-proxy"]
+    assert "fluent-bit" in found[0].message
+    assert "sidecar.istio.io/nativeSidecar" in found[0].remedy
+
+
+def test_blocked_does_not_fire_on_the_native_variant():
+    assert serious(findings_of(pi_native())) == []
+
+
+def test_blocked_does_not_fire_while_the_app_runs():
+    p = pod("pi-a", owner=("Job", "pi"), containers=[
+        (container("pi", "perl:5.34.0"), running(3)), (container("sidecar", "hwchiu/netutils"), running(3))])
+    assert with_code(findings_of(p), BLOCKED) == []
+
+
+def test_blocked_does_not_fire_on_long_running_workloads():
+    p = pod("web-1", owner=("ReplicaSet", "web-5d8f"), restart_policy="Always", containers=[
+        (container("web", "nginx:1.27"), terminated(0, 3, 9)),
+        (container("envoy", "envoyproxy/envoy:v1.31"), running(3))])
+    assert with_code(findings_of(p), BLOCKED) == []
+
+
+def test_blocked_does_not_fire_when_the_sidecar_exited_or_the_pod_is_being_deleted():
+    assert with_code(findings_of(pi_legacy(now_running=False)), BLOCKED) == []
+    deleting = pi_legacy()
+    deleting["metadata"]["deletionTimestamp"] = "2025-03-01T10:09:50Z"
+    assert with_code(findings_of(deleting), BLOCKED) == []
+
+
+def test_blocked_gives_a_quitquitquit_a_moment_then_fires():
+    def make():
+        return pod("mesh-job-1", owner=("Job", "mesh-job"), containers=[
+            (container("main", "curlimages/curl:8.10.1", command=["sh", "-c", "run-report && curl -fsS -X POST "
+                                                                              "localhost:15020/quitquitquit"]),
+             terminated(0, 3, 100)),
+            (container("istio-proxy", "docker.io/istio/proxyv2:1.22.0"), running(2)),
+        ])
+    assert with_code(findings_of(make(), now=120), BLOCKED) == []
+    late = with_code(findings_of(make(), now=400), BLOCKED)
+    assert len(late) == 1 and "quitquitquit" in " ".join(late[0].evidence)
+
+
+# --- podFailurePolicy -------------------------------------------------------------------------------
+
+def _native_template():
+    return pod("x", init=[(container("proxy", "envoyproxy/envoy:v1.31", ports=[9901], restart_policy="Always"),
+                           None)], containers=[(container("main", "busybox:1.36"), None)])
+
+
+def _policy(operator, values, action="FailJob", container_name=None):
+    on = {"operator": operator, "values": values}
+    if container_name:
+        on["containerName"] = container_name
+    return {"rules": [{"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]},
+                      {"action": action, "onExitCodes": on}]}
+
+
+def _policy_findings(policy, template=None):
+    j = job("train", template=template or _native_template(), pod_failure_policy=policy, active=1)
+    return job_verdict(j, snapshot(jobs=[j])).findings
+
+
+def test_policy_in_137_without_container_name_matches_the_sidecar():
+    found = _policy_findings(_policy("In", [137]))
+    assert [(f.code, f.severity) for f in found] == [("pod-failure-policy-matches-sidecar", "warning")]
+    assert "rules[1]" in found[0].message and "proxy" in found[0].message
+    assert "containerName: main" in found[0].remedy
+
+
+def test_policy_not_in_matches_sidecar_signals():
+    found = _policy_findings(_policy("NotIn", [0, 1, 2]))
+    assert len(found) == 1 and "137 or 143" in found[0].message
+
+
+def test_policy_near_misses():
+    assert _policy_findings(_policy("In", [137], container_name="main")) == []
+    assert _policy_findings(_policy("In", [1, 42])) == []
+    assert _policy_findings(_policy("In", [137], action="Count")) == []
+    plain = pod("x", containers=[(container("main", "busybox:1.36"), None)])
+    assert _policy_findings(_policy("In", [137]), template=plain) == []
+
+
+# --- job-failed-by-sidecar --------------------------------------------------------------------------
+
+def test_failed_job_whose_legacy_sidecar_failed_the_pod():
+    p = pod("etl-1", owner=("Job", "etl"), containers=[
+        (container("etl", "python:3.12"), terminated(0, 3, 50)),
+        (container("cloud-sql-proxy", "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.0", ports=[5432]),
+         terminated(137, 2, 82)),
+    ])
+    j = job("etl", template=p, failed=1, conditions=[("Failed", "DeadlineExceeded",
+                                                      "Job was active longer than specified deadline")])
+    verdict = job_verdict(j, snapshot(p, jobs=[j]))
+    found = [f for f in verdict.findings if f.code == "job-failed-by-sidecar"]
+    assert [(f.container, f.severity) for f in found] == [("cloud-sql-proxy", "error")]
+    assert verdict.status == "Failed" and verdict.done
+    assert "cloud-sql-proxy" in verdict.reason
+
+
+def test_failed_job_by_pod_failure_policy_on_a_sidecar():
+    template = _native_template()
+    j = job("train", template=template, failed=1, conditions=[(
+        "Failed", "PodFailurePolicy", "Container proxy for pod default/train-abc12 failed with exit code 137 "
+                                      "matching FailJob rule at index 1")])
+    found = [f for f in job_verdict(j, snapshot(jobs=[j])).findings if f.code == "job-failed-by-sidecar"]
+    assert [f.container for f in found] == ["proxy"]
+
+
+def test_failed_job_by_its_app_is_not_blamed_on_sidecars():
+    p = pod("calc-1", owner=("Job", "calc"), init=[
+        (container("proxy", "envoyproxy/envoy:v1.31", ports=[9901], restart_policy="Always",
+                   startupProbe={"tcpSocket": {"port": 9901}, "periodSeconds": 1, "failureThreshold": 30}),
+         terminated(143, 1, 400)),
+    ], containers=[(container("calc", "python:3.12"), terminated(2, 5, 399))])
+    j = job("calc", template=p, failed=7, conditions=[("Failed", "BackoffLimitExceeded",
+                                                       "Job has reached the specified backoff limit")])
+    verdict = job_verdict(j, snapshot(p, jobs=[j], now=900))
+    assert verdict.findings == []
+    assert verdict.reason.startswith("The Job failed (BackoffLimitExceeded")
+
+
+def test_complete_job_has_no_job_findings():
+    p = pi_native()
+    j = job("pi-sidecar", template=p, succeeded=1, conditions=[("Complete", None, None)], completion=15)
+    verdict = job_verdict(j, snapshot(p, jobs=[j]))
+    assert verdict.findings == [] and verdict.status == "Complete" and verdict.completions == "1/1"
+    assert CATALOG["job-failed-by-sidecar"].severity == "error"

@@ -1,0 +1,96 @@
+"""legacy-sidecar and legacy-workaround."""
+
+import pytest
+
+from tests.unit.podfactory import (container, findings_of, istio_legacy_deployment, logshipper, pi_legacy, pod,
+                                   running, terminated, with_code)
+
+LEGACY, WORKAROUND = "legacy-sidecar", "legacy-workaround"
+
+
+def test_legacy_sidecar_is_info_with_the_migrated_container():
+    found = with_code(findings_of(pi_legacy()), LEGACY)
+    assert [(f.severity, f.container) for f in found] == [("info", "sidecar")]
+    remedy = found[0].remedy
+    assert "initContainers:" in remedy and "restartPolicy: Always" in remedy and "image: hwchiu/netutils" in remedy
+    assert "kube-api-access" not in remedy  # the service-account mount is added by admission, not written
+
+
+def test_injected_legacy_sidecar_points_at_the_injector():
+    found = with_code(findings_of(istio_legacy_deployment()), LEGACY)
+    assert [f.container for f in found] == ["istio-proxy"]
+    assert 'sidecar.istio.io/nativeSidecar: "true"' in found[0].remedy
+    assert "stopped together with it" in found[0].message  # a Deployment pod is not meant to finish
+
+
+def test_no_legacy_finding_for_native_sidecars():
+    assert with_code(findings_of(logshipper()), LEGACY) == []
+
+
+def _job_with_command(command):
+    return pod("job-1", containers=[
+        (container("main", "curlimages/curl:8.10.1", command=["sh", "-c", command]), terminated(0, 3, 30)),
+        (container("istio-proxy", "docker.io/istio/proxyv2:1.22.0"), terminated(0, 2, 31)),
+    ])
+
+
+@pytest.mark.parametrize("command, word", [
+    ("./run && curl -fsS -X POST http://localhost:15020/quitquitquit", "15020/quitquitquit"),
+    ("./run; pilot-agent request POST quitquitquit", "pilot-agent"),
+    ("linkerd-await --shutdown -- ./run", "linkerd-await --shutdown"),
+    ("./run; curl -X POST http://localhost:4191/shutdown", "4191/shutdown"),
+    ("./run && touch /shared/done", "done"),
+])
+def test_legacy_workarounds_in_the_app_command(command, word):
+    found = with_code(findings_of(_job_with_command(command)), WORKAROUND)
+    assert [(f.severity, f.container) for f in found] == [("info", "main")], command
+    assert word.split()[0].split("/")[0] in found[0].message or word in found[0].message
+
+
+def test_workarounds_in_the_helper_command():
+    p = pod("job-1", containers=[
+        (container("main", "example/etl:1"), terminated(0, 3, 30)),
+        (container("cloud-sql-proxy", "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.0",
+                   args=["--quitquitquit", "--port=5432", "proj:region:db"]), running(2)),
+        (container("log-forwarder", "busybox:1.36",
+                   command=["sh", "-c", "while [ ! -f /shared/done ]; do sleep 1; done"]), running(2)),
+    ])
+    found = with_code(findings_of(p), WORKAROUND)
+    assert sorted(f.container for f in found) == ["cloud-sql-proxy", "log-forwarder"]
+
+
+def test_ordinary_commands_are_not_workarounds():
+    assert with_code(findings_of(_job_with_command("python main.py --out /data/result.csv")), WORKAROUND) == []
+    katib = "python3 /opt/mnist.py 1>/var/log/katib/metrics.log 2>&1 && echo completed > /var/log/katib/$$$$.pid"
+    assert with_code(findings_of(_job_with_command(katib)), WORKAROUND) == []
+
+
+def test_yaml_snippets_read_back_as_the_same_values():
+    import yaml
+
+    from kubectl_sidecars.rules.common import native_sidecar_spec, to_yaml
+
+    tricky = ["--domain", "$(POD_NAMESPACE).svc.cluster.local", "2", "0755", "10:30", ".inf", "true", "no", "~",
+              "- x", "a: b", "a #b", "*", "&anchor", "!tag", "{a}", "[a]", "---", "--", "multi\nline", "tab\there",
+              "quote\"s", "it's", "ünïcode", "", " lead", "trail ", "%x", "@x", "`x", "|", ">", "?", "1e3", "0x1F"]
+    spec = {"name": "proxy", "image": "docker.io/istio/proxyv2:1.22.0", "args": tricky,
+            "ports": [{"containerPort": 15090, "protocol": "TCP"}],
+            "env": [{"name": "A", "value": "true"}], "resources": {"limits": {"cpu": "2", "memory": "1Gi"}}}
+    migrated = native_sidecar_spec(spec)
+    assert yaml.safe_load(to_yaml({"spec": {"initContainers": [migrated]}})) == {
+        "spec": {"initContainers": [migrated]}}
+    assert migrated["restartPolicy"] == "Always"
+    assert migrated["startupProbe"] == {"tcpSocket": {"port": 15090}, "periodSeconds": 1, "failureThreshold": 30}
+
+
+def test_every_remedy_snippet_is_valid_yaml():
+    import yaml
+
+    from kubectl_sidecars.render.report import _chunks
+    from tests.unit.podfactory import cronjob_legacy_race
+
+    for p in (pi_legacy(), istio_legacy_deployment(), logshipper(), cronjob_legacy_race()):
+        for finding in findings_of(p):
+            for chunk in _chunks(finding.remedy):
+                if any(line.startswith(("spec:", "metadata:")) for line in chunk):
+                    assert isinstance(yaml.safe_load("\n".join(chunk)), dict), finding.code

@@ -1,0 +1,201 @@
+"""app-started-before-sidecar-ready, sidecar-startup-failed, sidecar-not-ready, no-startup-probe,
+init-before-sidecar."""
+
+from tests.unit.podfactory import (container, cronjob_legacy_race, cronjob_native_probe, event, findings_of,
+                                   http_probe, istio_legacy_deployment, logshipper, pod, running, serious, term,
+                                   terminated, waiting, with_code)
+
+RACE, STARTUP, NOT_READY, NO_PROBE, INIT_FIRST = ("app-started-before-sidecar-ready", "sidecar-startup-failed",
+                                                  "sidecar-not-ready", "no-startup-probe", "init-before-sidecar")
+
+
+def test_race_with_a_legacy_helper_in_a_never_pod_is_an_error():
+    found = with_code(findings_of(cronjob_legacy_race()), RACE)
+    assert [(f.severity, f.container) for f in found] == [("error", "sidecar-user")]
+    message = found[0].message
+    assert "failed 0s later (exit 1" in message and "slow-sidecar had started only 2s before the app" in message
+    assert "cannot succeed" in message
+    assert "startupProbe" in found[0].remedy and "initContainers" in found[0].remedy
+
+
+def test_race_that_cost_a_restart_is_a_warning():
+    p = pod("api-1", owner=("ReplicaSet", "api-7c9"), restart_policy="Always", containers=[
+        (container("api", "example/api:2.3"), running(9, restarts=1, last=term(1, 4, 6))),
+        (container("cloud-sql-proxy", "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.0", ports=[5432]),
+         running(4)),
+    ])
+    found = with_code(findings_of(p, now=600), RACE)
+    assert [(f.severity, f.container) for f in found] == [("warning", "api")]
+    assert "restarted" in found[0].message
+    # hours later, with the app fine since, it is history
+    old = with_code(findings_of(p, now=4 * 3600), RACE)
+    assert [f.severity for f in old] == ["info"] and "running since" in old[0].message
+
+
+def test_no_race_claimed_when_the_sidecar_history_is_lost():
+    # the proxy restarted several times since; whether it was up when the app failed is unknown
+    p = pod("api-1", owner=("ReplicaSet", "api-7c9"), restart_policy="Always", containers=[
+        (container("api", "example/api:2.3"), running(9, restarts=1, last=term(1, 4, 6))),
+        (container("cloud-sql-proxy", "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.0", ports=[5432]),
+         running(500, restarts=3, last=term(1, 300, 450))),
+    ])
+    assert with_code(findings_of(p, now=600), RACE) == []
+
+
+def test_race_with_a_native_sidecar_without_startup_probe():
+    p = pod("api-1", owner=("Job", "api"), restart_policy="OnFailure", init=[
+        (container("pgbouncer", "bitnami/pgbouncer:1.23", ports=[6432], restart_policy="Always"), running(2)),
+    ], containers=[(container("migrate", "example/migrate:1"), running(8, restarts=1, last=term(3, 3, 4)))])
+    found = with_code(findings_of(p), RACE)
+    assert [(f.severity, f.container) for f in found] == [("warning", "migrate")]
+    assert "tcpSocket" in found[0].remedy and "6432" in found[0].remedy
+
+
+def test_no_race_when_the_sidecar_was_up_long_before():
+    p = pod("api-1", owner=("ReplicaSet", "api-7c9"), restart_policy="Always", containers=[
+        (container("api", "example/api:2.3"), running(200, restarts=1, last=term(1, 120, 125))),
+        (container("cloud-sql-proxy", "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.0", ports=[5432]),
+         running(4)),
+    ])
+    assert with_code(findings_of(p), RACE) == []
+
+
+def test_no_race_near_misses():
+    # native sidecar with a startupProbe: ordered by the kubelet
+    assert serious(findings_of(cronjob_native_probe(143))) == []
+    # the app failed after running ten minutes
+    p = cronjob_legacy_race()
+    p["status"]["containerStatuses"][1]["state"]["terminated"].update(finishedAt="2025-03-01T10:10:05Z")
+    assert with_code(findings_of(p, now=700), RACE) == []
+    # OOMKilled app
+    p = cronjob_legacy_race()
+    p["status"]["containerStatuses"][1]["state"]["terminated"].update(exitCode=137, reason="OOMKilled")
+    assert with_code(findings_of(p), RACE) == []
+    # the app succeeded
+    p = cronjob_legacy_race()
+    p["status"]["containerStatuses"][1]["state"]["terminated"].update(exitCode=0, reason="Completed")
+    assert with_code(findings_of(p), RACE) == []
+    # a log shipper is nothing the app connects to
+    p = pod("job-1", containers=[(container("fluent-bit", "fluent/fluent-bit:3.1"), running(3)),
+                                 (container("main", "busybox:1.36"), terminated(1, 4, 4))])
+    assert with_code(findings_of(p), RACE) == []
+
+
+def test_legacy_helper_with_a_post_start_hook_listed_first_holds_the_app():
+    p = cronjob_legacy_race()
+    p["spec"]["containers"][0]["lifecycle"] = {"postStart": {"exec": {"command": ["pilot-agent", "wait"]}}}
+    assert with_code(findings_of(p), RACE) == []
+
+
+# --- sidecar-startup-failed -------------------------------------------------------------------------
+
+def _initializing(sidecar_status, probe=None):
+    extra = {"startupProbe": probe} if probe else {}
+    return pod("job-1", init=[(container("vault-agent", "hashicorp/vault:1.17", restart_policy="Always",
+                                         ports=[8200], **extra), sidecar_status)],
+               containers=[(container("main", "example/app:1"), waiting("PodInitializing", started_flag=False))],
+               initialized=False)
+
+
+def test_startup_failed_on_image_pull():
+    p = _initializing(waiting("ImagePullBackOff", 'Back-off pulling image "hashicorp/vault:1.17"'))
+    found = findings_of(p)
+    assert serious(found) == [(STARTUP, "vault-agent")]
+    assert "ImagePullBackOff" in found[0].message and "main cannot start" in found[0].message
+    assert "imagePullSecrets" in found[0].remedy
+
+
+def test_startup_failed_on_a_startup_probe_that_never_passes():
+    probe = http_probe(8200, "/v1/sys/health", period=5, failures=6)
+    p = _initializing(running(10, ready=False, started_flag=False), probe)
+    events = [event(p, "Unhealthy", "Startup probe failed: HTTP probe failed with statuscode: 503", "vault-agent",
+                    first=15, last=590, count=100, init=True)]
+    found = findings_of(p, events=events)
+    assert serious(found) == [(STARTUP, "vault-agent")]
+    assert any("Startup probe failed" in e for e in found[0].evidence)
+    assert "failureThreshold: 30" in found[0].remedy
+
+
+def test_startup_within_the_probe_budget_is_not_a_finding():
+    probe = http_probe(8200, "/v1/sys/health", period=5, failures=6)
+    assert serious(findings_of(_initializing(running(10, ready=False, started_flag=False), probe), now=30)) == []
+
+
+def test_startup_failed_crashloop_replaces_crashloop():
+    p = _initializing(waiting("CrashLoopBackOff", "back-off 1m20s", restarts=4, last=term(1, 500, 501)))
+    assert serious(findings_of(p)) == [(STARTUP, "vault-agent")]
+
+
+# --- sidecar-not-ready ------------------------------------------------------------------------------
+
+def test_not_ready_sidecar_keeps_the_pod_out_of_service():
+    p = istio_legacy_deployment(proxy_ready=False)
+    for kind in (1, 2):
+        p["status"]["conditions"][kind].update(status="False", lastTransitionTime="2025-03-01T10:00:05Z")
+    events = [event(p, "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503", "istio-proxy",
+                    first=6, last=590, count=290)]
+    found = findings_of(p, events=events)
+    assert serious(found) == [(NOT_READY, "istio-proxy")]
+    assert any("Readiness probe failed" in e for e in found[0].evidence)
+
+
+def test_not_ready_just_after_start_or_in_a_finished_job_pod_is_not_a_finding():
+    assert with_code(findings_of(istio_legacy_deployment(proxy_ready=False), now=20), NOT_READY) == []
+    p = pod("job-1", containers=[(container("main", "busybox:1.36"), terminated(0, 3, 30)),
+                                 (container("istio-proxy", "docker.io/istio/proxyv2:1.22.0"), running(3, ready=False))])
+    assert with_code(findings_of(p), NOT_READY) == []
+
+
+# --- no-startup-probe -------------------------------------------------------------------------------
+
+def test_no_startup_probe_is_info_and_derives_a_probe_from_the_port():
+    p = pod("job-1", init=[(container("network-proxy", "hwchiu/python-example", ports=[5000],
+                                      restart_policy="Always"), running(2))],
+            containers=[(container("pi", "perl:5.34.0"), running(3))])
+    found = with_code(findings_of(p), NO_PROBE)
+    assert [(f.severity, f.container) for f in found] == [("info", "network-proxy")]
+    assert "port: 5000" in found[0].remedy
+
+
+def test_no_startup_probe_is_info_for_the_logshipper_and_absent_with_a_probe_or_post_start():
+    assert [f.severity for f in with_code(findings_of(logshipper()), NO_PROBE)] == ["info"]
+    assert with_code(findings_of(cronjob_native_probe()), NO_PROBE) == []
+    p = logshipper()
+    p["spec"]["initContainers"][0]["lifecycle"] = {"postStart": {"exec": {"command": ["sh", "-c", "sleep 2"]}}}
+    assert with_code(findings_of(p), NO_PROBE) == []
+
+
+# --- init-before-sidecar ----------------------------------------------------------------------------
+
+def test_init_container_before_the_proxy_it_needs():
+    p = pod("api-1", owner=("ReplicaSet", "api-7c9"), restart_policy="Always", init=[
+        (container("mysql-client", "mysql:8.4", command=["sh", "-c", "mysql -h 127.0.0.1 -e 'select 1'"]),
+         terminated(0, 2, 4)),
+        (container("cloud-sql-proxy", "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.0", ports=[3306],
+                   restart_policy="Always"), running(5)),
+    ], containers=[(container("svc", "example/svc:1"), running(7))])
+    found = with_code(findings_of(p), INIT_FIRST)
+    assert [(f.severity, f.container) for f in found] == [("info", "mysql-client")]
+    assert "restartPolicy: Always" in found[0].remedy
+
+
+def test_init_container_failing_before_the_proxy_is_a_warning():
+    p = pod("api-1", owner=("ReplicaSet", "api-7c9"), restart_policy="Always", init=[
+        (container("mysql-client", "mysql:8.4"), waiting("CrashLoopBackOff", restarts=5, last=term(1, 200, 230))),
+        (container("cloud-sql-proxy", "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.0", ports=[3306],
+                   restart_policy="Always"), None),
+    ], containers=[(container("svc", "example/svc:1"), waiting("PodInitializing"))], initialized=False)
+    found = with_code(findings_of(p), INIT_FIRST)
+    assert [(f.severity, f.container) for f in found] == [("warning", "mysql-client")]
+
+
+def test_init_before_sidecar_near_misses():
+    # the mesh's own init container
+    assert with_code(findings_of(istio_legacy_deployment()), INIT_FIRST) == []
+    # the proxy comes first
+    p = pod("api-1", owner=("ReplicaSet", "api-7c9"), restart_policy="Always", init=[
+        (container("cloud-sql-proxy", "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.0", ports=[3306],
+                   restart_policy="Always"), running(2)),
+        (container("mysql-client", "mysql:8.4"), terminated(0, 3, 4)),
+    ], containers=[(container("svc", "example/svc:1"), running(7))])
+    assert with_code(findings_of(p), INIT_FIRST) == []
