@@ -3,7 +3,7 @@ rules need beside them (jobs, events, nodes), plus notes on what could not be re
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from kubectl_sidecars.model import PodView
 
@@ -20,11 +20,18 @@ class Snapshot:
     notes: List[str] = field(default_factory=list)
     events_read: bool = False
 
+    _events_index: Optional[Dict[tuple, List[dict]]] = field(default=None, init=False, repr=False)
+
     def events_about(self, kind: str, namespace: str, name: str) -> List[dict]:
-        return [e for e in self.events
-                if (e.get("involvedObject") or e.get("regarding") or {}).get("kind") == kind
-                and (e.get("involvedObject") or e.get("regarding") or {}).get("name") == name
-                and (e.get("metadata") or {}).get("namespace", namespace) == namespace]
+        """Rules ask per container, so the events are indexed by the object they are about, once."""
+        if self._events_index is None:
+            self._events_index = {}
+            for event in self.events:
+                involved = event.get("involvedObject") or event.get("regarding") or {}
+                key = (involved.get("kind"), involved.get("namespace") or (event.get("metadata") or {}).get("namespace"),
+                       involved.get("name"))
+                self._events_index.setdefault(key, []).append(event)
+        return self._events_index.get((kind, namespace, name), [])
 
     def node(self, name: Optional[str]) -> Optional[dict]:
         return next((n for n in self.nodes if (n.get("metadata") or {}).get("name") == name), None)

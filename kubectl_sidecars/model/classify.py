@@ -34,23 +34,39 @@ HELPER_NAME_SUFFIXES = ("sidecar", "proxy")
 
 Classification = Tuple[str, Optional[str]]
 
+# Every evidence string starts with one of these, strongest first.
+EVIDENCE_KINDS = ("injected", "not the pod's main", "well-known", "helper name", "still running")
 
-def _words(text: str) -> str:
-    return "-" + re.sub(r"[^a-z0-9]+", "-", text.lower()) + "-"
+
+def evidence_rank(evidence: Optional[str]) -> int:
+    """0 for the strongest evidence; len(EVIDENCE_KINDS) for none."""
+    return next((rank for rank, kind in enumerate(EVIDENCE_KINDS) if (evidence or "").startswith(kind)),
+                len(EVIDENCE_KINDS))
 
 
-def _well_known(container: dict) -> Optional[str]:
-    name = container.get("name") or ""
-    repository = (container.get("image") or "").split("@")[0]
-    repository = repository.rsplit(":", 1)[0] if ":" in repository.rsplit("/", 1)[-1] else repository
-    repository = repository.rsplit("/", 1)[-1]
+def words(text: str) -> str:
+    """Text as dash-separated lowercase words between dashes, for whole-word matching."""
+    return "-" + re.sub(r"[^a-z0-9]+", "-", (text or "").lower()) + "-"
+
+
+def image_repository(image: str) -> str:
+    """The last path element of an image reference, without tag or digest: istio/proxyv2:1.9 -> proxyv2."""
+    repository = (image or "").split("@")[0]
+    if ":" in repository.rsplit("/", 1)[-1]:
+        repository = repository.rsplit(":", 1)[0]
+    return repository.rsplit("/", 1)[-1]
+
+
+def helper_evidence(container: dict) -> Optional[str]:
+    """How a container's name or image marks it as a well-known helper, or None."""
+    name, repository = words(container.get("name")), image_repository(container.get("image"))
     for helper in WELL_KNOWN_HELPERS:
-        if f"-{helper}-" in _words(name):
+        if f"-{helper}-" in name:
             return f"well-known helper name '{helper}'"
-        if f"-{helper}-" in _words(repository):
+        if f"-{helper}-" in words(repository):
             return f"well-known helper image '{repository}'"
     for suffix in HELPER_NAME_SUFFIXES:
-        if _words(name).endswith(f"-{suffix}-"):
+        if name.endswith(f"-{suffix}-"):
             return f"helper name ending in '{suffix}'"
     return None
 
@@ -119,7 +135,7 @@ def classify(pod: dict) -> Dict[str, Classification]:
             if name == default:
                 continue  # the annotation names the workload itself
             found = f"not the pod's main container ({DEFAULT_CONTAINER}: {default})"
-        found = found or _well_known(container)
+        found = found or helper_evidence(container)
         if found:
             evidence[name] = found
     apps = [n for n in names if n not in evidence]

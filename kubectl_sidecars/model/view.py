@@ -81,6 +81,9 @@ class PodView:
     conditions: Dict[str, dict]
     containers: List[ContainerView]
     spec: dict = field(repr=False, default_factory=dict)
+    finalizers: List[str] = field(default_factory=list)
+    reason: Optional[str] = None  # status.reason: Evicted, NodeLost, a kubelet's rejection reason...
+    message: Optional[str] = None
 
     def of_type(self, *types: str) -> List[ContainerView]:
         return [c for c in self.containers if c.type in types]
@@ -183,4 +186,7 @@ def build_pod_view(pod: dict) -> PodView:
         containers=containers,
         spec={k: v for k, v in spec.items() if k not in ("containers", "initContainers", "ephemeralContainers",
                                                           "volumes")},
+        finalizers=metadata.get("finalizers") or [],
+        reason=status.get("reason"),
+        message=status.get("message"),
     )

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Iterable, List, Optional, Tuple
 
 from kubectl_sidecars.model import ContainerView, PodView
-from kubectl_sidecars.model.classify import HELPER_NAME_SUFFIXES, WELL_KNOWN_HELPERS
+from kubectl_sidecars.model.classify import helper_evidence, image_repository, words
 from kubectl_sidecars.model.timeutil import format_time, human_duration, parse_time
 from kubectl_sidecars.sanitize import clean
 from kubectl_sidecars.snapshot import Snapshot
@@ -37,31 +37,6 @@ def seconds(start: Optional[datetime], end: Optional[datetime]) -> Optional[floa
     if start is None or end is None:
         return None
     return (end - start).total_seconds()
-
-
-def words(text: str) -> str:
-    return "-" + re.sub(r"[^a-z0-9]+", "-", (text or "").lower()) + "-"
-
-
-def image_repository(image: str) -> str:
-    repository = (image or "").split("@")[0]
-    last = repository.rsplit("/", 1)[-1]
-    if ":" in last:
-        repository = repository.rsplit(":", 1)[0]
-    return repository.rsplit("/", 1)[-1]
-
-
-def helper_name(spec: dict) -> Optional[str]:
-    """How a container's name or image marks it as a helper ("well-known helper 'fluent-bit'",
-    "a name ending in 'proxy'"), or None."""
-    name, repository = words(spec.get("name") or ""), words(image_repository(spec.get("image") or ""))
-    for helper in WELL_KNOWN_HELPERS:
-        if f"-{helper}-" in name or f"-{helper}-" in repository:
-            return f"well-known helper '{helper}'"
-    for suffix in HELPER_NAME_SUFFIXES:
-        if name.endswith(f"-{suffix}-"):
-            return f"a name ending in '{suffix}'"
-    return None
 
 
 def serves(container: ContainerView) -> bool:
@@ -134,28 +109,9 @@ def event_container(event: dict) -> Optional[str]:
     return match.group("name") if match else None
 
 
-_EVENT_INDEX: dict = {"events": None, "size": -1, "index": {}}
-
-
-def _events_by_pod(snapshot: Snapshot) -> dict:
-    """Pod events by (namespace, name), built once per snapshot: rules ask for them per container."""
-    events = snapshot.events
-    if _EVENT_INDEX["events"] is not events or _EVENT_INDEX["size"] != len(events):
-        index: dict = {}
-        for event in events:
-            involved = event.get("involvedObject") or event.get("regarding") or {}
-            if involved.get("kind") != "Pod":
-                continue
-            namespace = involved.get("namespace") or (event.get("metadata") or {}).get("namespace")
-            index.setdefault((namespace, involved.get("name")), []).append(event)
-        # Holding the list keeps its identity unique while it is the key.
-        _EVENT_INDEX.update(events=events, size=len(events), index=index)
-    return _EVENT_INDEX["index"]
-
-
 def pod_events(snapshot: Snapshot, pod: PodView, reasons: Iterable[str] = ()) -> List[dict]:
     wanted = set(reasons)
-    found = [e for e in _events_by_pod(snapshot).get((pod.namespace, pod.name), [])
+    found = [e for e in snapshot.events_about("Pod", pod.namespace, pod.name)
              if not wanted or e.get("reason") in wanted]
     return sorted(found, key=lambda e: event_time(e) or EPOCH)
 

@@ -4,7 +4,8 @@ from typing import Optional
 
 from kubectl_sidecars.model import ContainerView, PodView
 from kubectl_sidecars.rules.catalog import ERROR, WARNING, rule
-from kubectl_sidecars.rules.common import ended, helper_name, q, seconds, state_line, to_yaml, took
+from kubectl_sidecars.model.classify import helper_evidence
+from kubectl_sidecars.rules.common import ended, q, seconds, state_line, to_yaml, took
 from kubectl_sidecars.rules.versions import kubelet_version
 from kubectl_sidecars.snapshot import Snapshot
 
@@ -53,7 +54,7 @@ def init_never_exits(rule, pod: PodView, snapshot: Snapshot):
         if container.state != "running":
             continue
         ran = seconds(container.started_at, snapshot.now)
-        helper = helper_name(container.spec)
+        helper = helper_evidence(container.spec)
         ports = [str(p.get("containerPort")) for p in container.spec.get("ports") or [] if p.get("containerPort")]
         was_stripped = stripped(pod, snapshot, container)
         looks_like_sidecar = bool(helper or ports)

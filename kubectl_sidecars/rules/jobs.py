@@ -5,7 +5,7 @@ import re
 from typing import Dict, List, Optional, Tuple
 
 from kubectl_sidecars.model import ContainerView, PodView
-from kubectl_sidecars.model.classify import INIT, LEGACY, SIDECAR, classify
+from kubectl_sidecars.model.classify import INIT, LEGACY, SIDECAR, classify, evidence_rank
 from kubectl_sidecars.rules.catalog import ERROR, JOB, WARNING, rule
 from kubectl_sidecars.rules.common import (app_failed, apps_done, ended, last_app_finish, q, seconds,
                                            state_line, to_yaml, took, when)
@@ -17,21 +17,12 @@ WORKAROUND_GRACE = 60
 END_OF_POD_EXIT_CODES = (137, 143)
 
 
-def evidence_rank(container: ContainerView) -> int:
-    """Strongest classification evidence first: injector records, names, the default container, behaviour."""
-    evidence = container.evidence or ""
-    for rank, prefix in enumerate(("injected", "well-known", "helper name", "not the pod's main")):
-        if evidence.startswith(prefix):
-            return rank
-    return 4
-
-
 def blocking_sidecars(pod: PodView) -> List[ContainerView]:
     """Legacy sidecars that keep a finished run-to-completion pod alive, strongest evidence first."""
     if not pod.runs_to_completion or pod.deleted or ended(pod) or not apps_done(pod):
         return []
     alive = [c for c in pod.legacy_sidecars if c.state != "terminated"]
-    return sorted(alive, key=lambda c: (evidence_rank(c), c.index))
+    return sorted(alive, key=lambda c: (evidence_rank(c.evidence), c.index))
 
 
 @rule("job-blocked-by-legacy-sidecar", ERROR,
