@@ -25,5 +25,8 @@ unit: deps
 e2e: deps control-plane
 	$(BIN)/python -m pytest -q tests/e2e
 
+dist: $(BIN)/python
+	$(BIN)/python hack/dist.py
+
 clean:
 	rm -rf build dist *.egg-info e2e-logs .pytest_cache

@@ -194,8 +194,9 @@ class Cluster:
 
             files = tuple(f for f in self.line.options.get("files", ()) if f != "-")  # never read stdin here
             timeout = self.line.value("request_timeout") or DEFAULT_TIMEOUT
+            chunk = self.line.value("chunk_size")
             self._source = open_source(files, self.line.value("kubeconfig"), self.line.value("context"),
-                                       timeout, 500)
+                                       timeout, int(chunk) if chunk and chunk.isdigit() else 500)
         return self._source
 
     def namespace(self) -> Optional[str]:

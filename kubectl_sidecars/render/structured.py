@@ -37,5 +37,6 @@ def dump(document: dict, output: str) -> str:
         return json.dumps(document, indent=2, ensure_ascii=False)
     import yaml
 
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return yaml.dump(document, Dumper=dumper, sort_keys=False, default_flow_style=False, allow_unicode=True).rstrip()
+    # The pure-Python dumper even where libyaml exists: the two wrap long strings differently, and the krew
+    # archive (pure Python only) must print what the pip install prints.
+    return yaml.dump(document, Dumper=yaml.SafeDumper, sort_keys=False, default_flow_style=False, allow_unicode=True).rstrip()
