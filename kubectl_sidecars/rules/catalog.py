@@ -2,7 +2,8 @@
 title, explanation and remedy, so `explain`, the README table and the JSON all come from one place."""
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, List, Optional, Tuple
+from functools import cached_property
+from typing import Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITIES = (ERROR, WARNING, INFO)
@@ -20,8 +21,14 @@ class Finding:
     severity: str
     container: Optional[str]
     message: str
-    remedy: str
+    # The text, or a function that writes it: remedies with YAML snippets are costly to build, and `status`
+    # tables over thousands of pods never show them.
+    remedy_source: Union[str, Callable[[], str]]
     evidence: Tuple[str, ...] = ()
+
+    @cached_property
+    def remedy(self) -> str:
+        return self.remedy_source() if callable(self.remedy_source) else self.remedy_source
 
     def to_dict(self) -> dict:
         return {"code": self.code, "severity": self.severity, "container": self.container,
@@ -38,7 +45,7 @@ class Rule:
     remedy: str
     check: Callable = field(compare=False)
 
-    def finding(self, container: Optional[str], message: str, remedy: Optional[str] = None,
+    def finding(self, container: Optional[str], message: str, remedy: Union[None, str, Callable[[], str]] = None,
                 evidence: Iterable[str] = (), severity: Optional[str] = None) -> Finding:
         """A finding of this rule; severity and remedy default to the catalog's."""
         return Finding(self.code, severity or self.severity, container, message, remedy or self.remedy,

@@ -68,10 +68,12 @@ def job_blocked(rule, pod: PodView, snapshot: Snapshot):
         message += (f"; {', '.join(q(a.name) for a in failed)} failed, and since the pod never ends the Job "
                     "cannot retry it either")
     message += "."
-    remedy = migration_remedy(main, pod, snapshot)
-    if others:
-        remedy += f"\nDo the same for {', '.join(q(n) for n in others)}."
-    remedy += f"\nTo unblock it now: kubectl delete pod {q(pod.name)} -n {q(pod.namespace)}"
+
+    def remedy() -> str:
+        text = migration_remedy(main, pod, snapshot)
+        if others:
+            text += f"\nDo the same for {', '.join(q(n) for n in others)}."
+        return text + f"\nTo unblock it now: kubectl delete pod {q(pod.name)} -n {q(pod.namespace)}"
     yield rule.finding(main.name, message, remedy, evidence)
 
 

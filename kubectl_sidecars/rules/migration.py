@@ -127,7 +127,7 @@ def legacy_sidecar(rule, pod: PodView, snapshot: Snapshot):
         message = (f"{q(container.name)} runs as a plain container, so Kubernetes orders nothing around it: it "
                    f"starts in parallel with the app and {end}. As a native sidecar it would start first and be "
                    "stopped after the app.")
-        yield rule.finding(container.name, message, migration_remedy(container, pod, snapshot), evidence)
+        yield rule.finding(container.name, message, lambda: migration_remedy(container, pod, snapshot), evidence)
 
 
 @rule("legacy-workaround", INFO,
