@@ -192,12 +192,17 @@ def _why_not_done(job: dict, pods: List[PodView], snapshot: Snapshot, findings_o
     return "The Job has no active pods yet."
 
 
+def _quoted(name: str) -> str:
+    """Names in double quotes, as kubectl writes them: a container may well be called "sidecar"."""
+    return f'"{q(name)}"'
+
+
 def _blocked_sentence(code: str, pod: PodView, finding: Finding) -> str:
-    name, container = q(pod.name), q(finding.container or "")
+    name, container = q(pod.name), _quoted(finding.container or "")
     if code == "job-blocked-by-legacy-sidecar":
         failed = [a.name for a in pod.apps if a.exit_code]
         if failed:
-            return (f"Never done: in pod {name}, app container {', '.join(q(a) for a in failed)} failed and legacy "
+            return (f"Never done: in pod {name}, app container {', '.join(map(_quoted, failed))} failed and legacy "
                     f"sidecar {container} keeps the pod running, so the Job can neither retry nor finish.")
         return (f"Never done: in pod {name}, every app container finished but legacy sidecar {container} is still "
                 "running, so the pod and the Job can never finish.")

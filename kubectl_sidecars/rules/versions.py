@@ -65,7 +65,7 @@ def native_sidecars_unsupported(rule, pod: PodView, snapshot: Snapshot):
                 q(f"pod: kubectl {pod.ready} {pod.status}")]
     if major_minor < (1, 28):
         message = (f"Node {q(pod.node)} runs kubelet {q(text)}, which predates native sidecars (1.28 alpha, 1.29 "
-                   f"beta): {', '.join(q(c.name) for c in pod.sidecars)} cannot run there as sidecars.")
+                   f"beta): {', '.join(q(c.name) for c in pod.sidecars)} cannot run there as {'native sidecars' if len(pod.sidecars) > 1 else 'a native sidecar'}.")
         yield rule.finding(target, message, evidence=evidence)
     elif major_minor == (1, 28):
         working = any(c.started for c in pod.sidecars) or \

@@ -95,14 +95,14 @@ def test_verdict_of_the_blocked_pi_job():
     verdict = job_verdict(j, snapshot(p, jobs=[j], now=900))
     assert isinstance(verdict, JobVerdict)
     assert (verdict.completions, verdict.active, verdict.status, verdict.done) == ("0/1", 1, "Running", False)
-    assert "legacy sidecar sidecar is still running" in verdict.reason and verdict.reason.endswith(".")
+    assert "legacy sidecar \"sidecar\" is still running" in verdict.reason and verdict.reason.endswith(".")
 
 
 def test_verdict_of_the_race_says_the_job_cannot_retry():
     p = cronjob_legacy_race()
     j = job("sidecar-cronjob-29000000", template=p, active=1, owner_cronjob="sidecar-cronjob")
     verdict = job_verdict(j, snapshot(p, jobs=[j], now=9))
-    assert "sidecar-user failed" in verdict.reason and "neither retry nor finish" in verdict.reason
+    assert "\"sidecar-user\" failed" in verdict.reason and "neither retry nor finish" in verdict.reason
 
 
 def test_verdict_of_a_completed_job_and_others():
