@@ -1,7 +1,6 @@
 """Helpers the rule families share: timestamps and durations as the report prints them, the events
 about one container, which sidecars serve something, and the YAML of a migrated container."""
 
-import json
 import re
 from datetime import datetime, timezone
 from typing import Iterable, List, Optional, Tuple
@@ -181,68 +180,37 @@ class Note(str):
     """A mapping value printed as a YAML comment instead of a key: `# key: text`."""
 
 
-_PLAIN = re.compile(r"^(?!---)(?:-(?=[A-Za-z0-9_-])|[A-Za-z0-9_/.$(])[A-Za-z0-9 _./:@%+=,$(){}-]*$")
-_RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
+_NOTE_MARK = "~note~ "
+_NOTE_LINE = re.compile(r"^(?P<pad>\s*)(?P<key>[^:]+): '" + re.escape(_NOTE_MARK) + r"(?P<text>.*)'$")
 
 
-def _scalar(value) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    text = str(value)
-    plain = (text and _PLAIN.match(text) and text.lower() not in _RESERVED and not text.endswith(" ")
-             and ": " not in text and " #" not in text and not _numeric(text))
-    return text if plain else json.dumps(text)
+def _snippet_dumper():
+    import yaml
 
+    class SnippetDumper(yaml.SafeDumper):
+        """Block style with lists indented under their key, as people write manifests."""
 
-# Anything YAML might read as a number (ints, floats, octals, sexagesimals, .inf/.nan) is quoted.
-_NUMERIC = re.compile(r"^[-+]?(\.?[0-9][0-9a-fA-FxXoO_.:eE+-]*|\.(inf|Inf|INF|nan|NaN|NAN))$")
+        def increase_indent(self, flow=False, indentless=False):
+            return super().increase_indent(flow, False)
 
-
-def _numeric(text: str) -> bool:
-    return bool(_NUMERIC.match(text))
-
-
-def _inline(value) -> str:
-    if isinstance(value, dict):
-        return "{}"
-    if isinstance(value, list):
-        return "[]"
-    return _scalar(value)
-
-
-def yaml_lines(value, indent: int = 0) -> List[str]:
-    """A small YAML emitter for Kubernetes snippets (block style, two-space indents, lists indented)."""
-    pad = " " * indent
-    if isinstance(value, dict):
-        lines = []
-        for key, item in value.items():
-            if isinstance(item, Note):
-                lines.append(f"{pad}# {key}: {item}")
-            elif isinstance(item, (dict, list)) and item:
-                lines.append(f"{pad}{_scalar(key)}:")
-                lines += yaml_lines(item, indent + 2)
-            else:
-                lines.append(f"{pad}{_scalar(key)}: {_inline(item)}")
-        return lines
-    if isinstance(value, list):
-        lines = []
-        for item in value:
-            if isinstance(item, (dict, list)) and item:
-                inner = yaml_lines(item, indent + 2)
-                lines.append(f"{pad}- {inner[0][indent + 2:]}")
-                lines += inner[1:]
-            else:
-                lines.append(f"{pad}- {_inline(item)}")
-        return lines
-    return [pad + _inline(value)]
+    SnippetDumper.add_representer(Note, lambda dumper, note: dumper.represent_scalar(
+        "tag:yaml.org,2002:str", _NOTE_MARK + note, style="'"))
+    return SnippetDumper
 
 
 def to_yaml(value, indent: int = 0) -> str:
-    return "\n".join(yaml_lines(value, indent))
+    """A Kubernetes snippet for a remedy; Note values become comments."""
+    import yaml
+
+    text = yaml.dump(value, Dumper=_snippet_dumper(), default_flow_style=False, sort_keys=False,
+                     allow_unicode=True, width=1 << 20)
+    lines = []
+    for line in text.splitlines():
+        note = _NOTE_LINE.match(line)
+        if note:
+            line = f"{note['pad']}# {note['key']}: {note['text']}".replace("''", "'")
+        lines.append(" " * indent + line)
+    return "\n".join(lines)
 
 
 SPEC_ORDER = ("name", "image", "restartPolicy", "command", "args", "workingDir", "ports", "env", "envFrom",
@@ -307,7 +275,7 @@ def migrated_sidecar_snippet(container: ContainerView, pod: PodView, where: str 
     lines = [f"# {where or 'the pod'} (Kubernetes >= 1.29): move {q(container.name)} from containers to "
              "initContainers",
              "spec:"]
-    lines += yaml_lines(template, 2)
+    lines.append(to_yaml(template, 2))
     lines.append("  containers:")
     lines.append(f"    # {', '.join(q(n) for n in others) or 'the app containers'}: unchanged; "
                  f"{q(container.name)} removed from this list")

@@ -19,7 +19,7 @@ def test_legacy_sidecar_is_info_with_the_migrated_container():
 def test_injected_legacy_sidecar_points_at_the_injector():
     found = with_code(findings_of(istio_legacy_deployment()), LEGACY)
     assert [f.container for f in found] == ["istio-proxy"]
-    assert 'sidecar.istio.io/nativeSidecar: "true"' in found[0].remedy
+    assert "sidecar.istio.io/nativeSidecar: 'true'" in found[0].remedy
     assert "stopped together with it" in found[0].message  # a Deployment pod is not meant to finish
 
 
