@@ -101,16 +101,40 @@ def _injected(annotations: dict, containers: List[dict]) -> Dict[str, str]:
     return found
 
 
+def _owner_kind(pod: dict) -> Optional[str]:
+    refs = (pod.get("metadata") or {}).get("ownerReferences") or []
+    ref = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
+    return ref.get("kind") if ref else None
+
+
 def _outlived_the_app(pod: dict, name: str, candidates: List[str]) -> Optional[str]:
-    """In a pod meant to finish, a container still running after every other app container ended."""
+    """In a Job pod (or a bare pod) meant to finish, a container still running after every other app
+    container ended. Pods of other controllers (Tekton steps, Argo, CI runners) run their containers in
+    sequences of their own, so behaviour says nothing there."""
     spec, status = pod.get("spec") or {}, pod.get("status") or {}
     if (spec.get("restartPolicy") or "Always") == "Always" or len(candidates) < 2:
+        return None
+    if _owner_kind(pod) not in (None, "Job"):
         return None
     states = {s.get("name"): s.get("state") or {} for s in status.get("containerStatuses") or []}
     others = [c for c in candidates if c != name]
     if "running" in states.get(name, {}) and all("terminated" in states.get(o, {}) for o in others):
         return "still running after the other containers of this run-to-completion pod finished"
     return None
+
+
+def _workload_names(pod: dict) -> set:
+    """Names the pod's workload goes by: its app labels and its owner (a ReplicaSet without its hash)."""
+    metadata = pod.get("metadata") or {}
+    labels = metadata.get("labels") or {}
+    names = {labels.get("app.kubernetes.io/name"), labels.get("app")}
+    refs = metadata.get("ownerReferences") or []
+    for ref in refs:
+        owner = ref.get("name") or ""
+        names.add(owner)
+        if ref.get("kind") == "ReplicaSet" and "-" in owner:
+            names.add(owner.rsplit("-", 1)[0])
+    return {n for n in names if n}
 
 
 def classify(pod: dict) -> Dict[str, Classification]:
@@ -127,6 +151,7 @@ def classify(pod: dict) -> Dict[str, Classification]:
     injected = _injected(annotations, containers)
     default = annotations.get(DEFAULT_CONTAINER)
     names = [c.get("name") for c in containers]
+    workload = _workload_names(pod)
     evidence: Dict[str, str] = {}
     for container in containers:
         name = container.get("name")
@@ -135,15 +160,20 @@ def classify(pod: dict) -> Dict[str, Classification]:
             if name == default:
                 continue  # the annotation names the workload itself
             found = f"not the pod's main container ({DEFAULT_CONTAINER}: {default})"
+        if not found and name in workload:
+            continue  # named like its workload: the envoy of an envoy Deployment is the app
         found = found or helper_evidence(container)
         if found:
             evidence[name] = found
     apps = [n for n in names if n not in evidence]
     if not apps:
-        # Some container must be the workload: a pod made only of "helpers" is an envoy gateway, a
-        # fluentd daemon... Only what an injector recorded stays a sidecar then.
+        # Some container must be the workload: a pod made only of "helpers" is an envoy gateway or a
+        # fluentd daemon; only what an injector recorded stays a sidecar then...
         evidence = {n: e for n, e in evidence.items() if n in injected}
         apps = [n for n in names if n not in evidence]
+    if not apps:
+        # ...unless the injector made the whole pod: an Istio gateway is an injected istio-proxy alone.
+        evidence, apps = {}, names
     for name in apps:
         found = _outlived_the_app(pod, name, apps)
         if found:

@@ -302,8 +302,37 @@ def test_lone_envoy_gateway_pod_is_app():
 
 
 def test_pod_made_only_of_helpers_keeps_them_as_apps():
-    built = pod(name="fluentd-7xk2p", containers=[container("fluentd"), container("config-reloader")])
+    built = pod(name="logging-7xk2p", labels={}, containers=[container("fluentd"), container("config-reloader")])
     assert classify(built) == {"fluentd": (APP, None), "config-reloader": (APP, None)}
+
+
+def test_a_helper_named_like_its_workload_is_the_app():
+    built = pod(name="fluentd-7xk2p", labels={"app.kubernetes.io/name": "fluentd"},
+                containers=[container("fluentd"), container("config-reloader")])
+    assert classify(built) == {"fluentd": (APP, None),
+                               "config-reloader": (LEGACY, "well-known helper name 'config-reloader'")}
+
+
+def test_envoy_of_an_envoy_deployment_is_the_app():
+    built = pod(name="envoy-6f8d7c9b5-k9z8x", labels={}, owner=replicaset_owner("envoy-6f8d7c9b5"),
+                containers=[container("shutdown-manager"), container("envoy", "docker.io/envoyproxy/envoy:v1.30.1")])
+    assert classify(built) == {"shutdown-manager": (APP, None), "envoy": (APP, None)}
+
+
+def test_istio_gateway_is_its_injected_proxy_alone():
+    built = pod(name="istio-ingressgateway-7d9f-x2x", labels={},
+                containers=[container("istio-proxy", "docker.io/istio/proxyv2:1.24.0")],
+                annotations=istio_annotations(containers=["istio-proxy"]))
+    assert classify(built) == {"istio-proxy": (APP, None)}
+
+
+def test_steps_of_a_tekton_task_run_are_apps():
+    built = pod(name="build-run-pod", labels={}, restart_policy="Never",
+                owner={"apiVersion": "tekton.dev/v1", "kind": "TaskRun", "name": "build-run", "uid": "u-1",
+                       "controller": True},
+                containers=[container("step-build"), container("step-push")],
+                statuses=[terminated("step-build", 0), running("step-push")])
+    assert classify(built) == {"step-build": (APP, None), "step-push": (APP, None)}
 
 
 def test_pod_made_only_of_helpers_keeps_injected_ones_as_legacy():
