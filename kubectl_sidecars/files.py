@@ -41,6 +41,57 @@ def _documents(text: str, source: str) -> List[dict]:
         raise InputError(f"{source}: not valid JSON or YAML{where}: {problem}") from None
 
 
+# Where the views and rules expect objects and lists of objects: the model tolerates missing fields, not
+# wrongly typed ones, so those are rejected here as bad input rather than failing later.
+_OBJECTS = ("metadata", "spec", "status", "metadata.labels", "metadata.annotations")
+_OBJECT_LISTS = ("metadata.ownerReferences", "spec.initContainers", "spec.containers", "spec.ephemeralContainers",
+                 "status.conditions", "status.initContainerStatuses", "status.containerStatuses",
+                 "status.ephemeralContainerStatuses")
+_CONTAINER_OBJECTS = ("startupProbe", "readinessProbe", "livenessProbe", "lifecycle", "resources")
+_CONTAINER_LISTS = ("ports", "env", "volumeMounts", "command", "args")
+_JOB_NUMBERS = ("spec.completions", "spec.parallelism", "spec.backoffLimit", "status.active", "status.succeeded",
+                "status.failed", "status.ready")
+
+
+def _at(obj, path: str):
+    for key in path.split("."):
+        obj = obj.get(key) if isinstance(obj, dict) else None
+    return obj
+
+
+def _check_shape(obj: dict, source: str) -> None:
+    metadata = obj.get("metadata")
+    what = f"{source}: {obj.get('kind')} {_at(obj, 'metadata.name')!r}"
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str) or not metadata["name"]:
+        raise InputError(f"{source}: a {obj.get('kind')} without metadata.name")
+    for path in _OBJECTS:
+        if _at(obj, path) is not None and not isinstance(_at(obj, path), dict):
+            raise InputError(f"{what}: {path} is not an object")
+    for path in _OBJECT_LISTS:
+        value = _at(obj, path)
+        if value is not None and not (isinstance(value, list) and all(isinstance(i, dict) for i in value)):
+            raise InputError(f"{what}: {path} is not a list of objects")
+    for path in _JOB_NUMBERS if obj.get("kind") == "Job" else ():
+        value = _at(obj, path)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise InputError(f"{what}: {path} is not a number")
+    for container in (_at(obj, "spec.initContainers") or []) + (_at(obj, "spec.containers") or []):
+        for key in _CONTAINER_OBJECTS:
+            if container.get(key) is not None and not isinstance(container[key], dict):
+                raise InputError(f"{what}: container {container.get('name')!r}: {key} is not an object")
+        for key in _CONTAINER_LISTS:
+            if container.get(key) is not None and not isinstance(container[key], list):
+                raise InputError(f"{what}: container {container.get('name')!r}: {key} is not a list")
+    for status in (_at(obj, "status.initContainerStatuses") or []) + (_at(obj, "status.containerStatuses") or []):
+        for key in ("state", "lastState"):
+            value = status.get(key)
+            if value is not None and not (isinstance(value, dict)
+                                          and all(v is None or isinstance(v, dict) for v in value.values())):
+                raise InputError(f"{what}: status of container {status.get('name')!r}: {key} is malformed")
+        if not isinstance(status.get("restartCount", 0), int):
+            raise InputError(f"{what}: status of container {status.get('name')!r}: restartCount is not a number")
+
+
 def _flatten(document, source: str) -> Iterator[dict]:
     if not isinstance(document, dict) or "kind" not in document:
         raise InputError(f"{source}: not a Kubernetes object (no 'kind'); expected what "
@@ -52,6 +103,7 @@ def _flatten(document, source: str) -> Iterator[dict]:
                 item = dict(item, kind=kind[:-len("List")])
             yield from _flatten(item, source)
     else:
+        _check_shape(document, source)
         yield document
 
 

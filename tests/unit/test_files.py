@@ -250,3 +250,29 @@ def test_realcases_fixtures_load():
         with open(path, encoding="utf-8") as handle:
             raw += sum(item.get("kind") == "Pod" for item in json.load(handle)["items"])
     assert sum(o["kind"] == "Pod" for o in objects) == raw > 0
+
+
+@pytest.mark.parametrize("fields, complaint", [
+    ({"spec": []}, "spec is not an object"),
+    ({"spec": {"containers": ["c"]}}, "spec.containers is not a list of objects"),
+    ({"spec": {"containers": [{"name": "c", "env": "x"}]}}, "env is not a list"),
+    ({"spec": {"containers": [{"name": "c", "startupProbe": "x"}]}}, "startupProbe is not an object"),
+    ({"status": {"containerStatuses": [{"name": "c", "state": "running"}]}}, "state is malformed"),
+    ({"status": {"containerStatuses": [{"name": "c", "restartCount": "3"}]}}, "restartCount is not a number"),
+    ({"status": {"conditions": ["Ready"]}}, "status.conditions is not a list of objects"),
+    ({"metadata": {"name": "p", "annotations": []}}, "metadata.annotations is not an object"),
+    ({"metadata": None}, "without metadata.name"),
+])
+def test_wrongly_typed_fields_are_bad_input(tmp_path, fields, complaint):
+    path = tmp_path / "pod.json"
+    path.write_text(json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, **fields}))
+    with pytest.raises(InputError, match=complaint):
+        load_objects([str(path)])
+
+
+def test_a_job_with_a_text_counter_is_bad_input(tmp_path):
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"},
+                                "spec": {"parallelism": "3"}}))
+    with pytest.raises(InputError, match="spec.parallelism is not a number"):
+        load_objects([str(path)])
