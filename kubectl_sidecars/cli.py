@@ -9,10 +9,8 @@ import sys
 import click
 
 from kubectl_sidecars import __version__
-from kubectl_sidecars.errors import EXIT_FINDINGS, EXIT_OK, SidecarsError
-
-EXIT_INTERRUPTED = 130
-EXIT_INTERNAL = 5
+from kubectl_sidecars.errors import (EXIT_FINDINGS, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, SidecarsError,
+                                     UsageError)
 SOURCE_OPTIONS = ("files", "kubeconfig", "context", "request_timeout", "chunk_size")
 
 
@@ -41,7 +39,7 @@ def _open(params: dict):
     from kubectl_sidecars.selection import Selection
 
     if params["namespace"] is not None and params["all_namespaces"]:
-        raise click.UsageError("-n/--namespace and -A/--all-namespaces cannot be used together")
+        raise UsageError("-n/--namespace and -A/--all-namespaces cannot be used together")
     source = open_source(*(params[name] for name in SOURCE_OPTIONS))
     namespace = resolve_namespace(source, params["namespace"], params["all_namespaces"])
     return source, Selection(namespace, (), params["label_selector"], params["field_selector"]).validate()
@@ -80,7 +78,24 @@ def _colour(no_color: bool) -> bool:
     return use_colour(sys.stdout, no_color)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+class OneLineErrors(click.Group):
+    """click's own usage errors (unknown flag, bad choice) as one line too, like every other error."""
+
+    def main(self, args=None, **kwargs):
+        args = list(sys.argv[1:] if args is None else args) or ["--help"]  # bare `kubectl sidecars` helps
+        try:
+            code = super().main(args, standalone_mode=False, **kwargs)
+        except click.exceptions.Abort:
+            sys.exit(EXIT_INTERRUPTED)
+        except click.ClickException as error:
+            from kubectl_sidecars.sanitize import clean
+
+            click.echo(f"error: {clean(error.format_message()).rstrip('.')}; see --help", err=True)
+            sys.exit(error.exit_code)
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(__version__, "--version", prog_name="kubectl-sidecars", message="%(prog)s %(version)s")
 def main():
     """Show sidecar containers of live pods and explain what holds Jobs and pods back.
@@ -88,7 +103,7 @@ def main():
     \b
     Exit codes: 0 success; 1 findings at or above --fail-on; 2 usage error;
     3 Kubernetes API error (unreachable, auth, forbidden, not found, timeout);
-    4 unreadable or invalid input file; 5 internal error.
+    4 unreadable or invalid input file; 5 internal error; 130 interrupted.
     """
 
 
@@ -109,6 +124,8 @@ def status(pods, output, containers, **params):
     from kubectl_sidecars.render.tables import containers_table, pods_table
     from kubectl_sidecars.rules import pod_findings
 
+    if pods and params["all_namespaces"] and not params["files"]:
+        raise UsageError("a pod cannot be retrieved by name across all namespaces: use -n")
     source, selection = _open(params)
     snapshot = status_snapshot(source, dataclasses.replace(selection, names=tuple(pods)))
     rows = [(pod, pod_findings(pod, snapshot)) for pod in snapshot.pods]
@@ -144,10 +161,10 @@ def _target(words) -> tuple:
         return None, None
     kind = KIND_ALIASES.get(words[0].lower())
     if kind is None:
-        raise click.UsageError(f"unknown kind {words[0]!r}: use one of pod, job, cronjob, deployment, "
+        raise UsageError(f"unknown kind {words[0]!r}: use one of pod, job, cronjob, deployment, "
                                "statefulset, daemonset, replicaset")
     if len(words) != 2 or not words[1]:
-        raise click.UsageError(f"diagnose {words[0]} needs exactly one NAME")
+        raise UsageError(f"diagnose {words[0]} needs exactly one NAME")
     return kind, words[1]
 
 
@@ -177,7 +194,8 @@ def diagnose(target, output, fail_on, recent_jobs, **params):
     kind, name = _target(target)
     source, selection = _open(params)
     if kind is not None and selection.namespace is None:
-        raise click.UsageError(f"diagnose {kind} NAME needs one namespace: drop -A")
+        hint = "drop -A" if params["all_namespaces"] else "add -n NAMESPACE"
+        raise UsageError(f"diagnose {kind} NAME needs one namespace: {hint}")
     snapshot, jobs = diagnosis_snapshot(source, kind, name, selection, recent_jobs)
     diagnosis = judge(snapshot, jobs)
     if output == "table":
@@ -206,8 +224,5 @@ def explain(code):
     try:
         click.echo(explanation(code))
     except KeyError:
-        raise click.UsageError(f"unknown finding code {code!r}; `kubectl sidecars explain` lists them") from None
+        raise UsageError(f"unknown finding code {code!r}; `kubectl sidecars explain` lists them") from None
 
-
-if __name__ == "__main__":
-    main()

@@ -5,6 +5,8 @@ EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_API = 3
 EXIT_INPUT = 4
+EXIT_INTERNAL = 5
+EXIT_INTERRUPTED = 130
 
 
 class SidecarsError(Exception):

@@ -93,26 +93,22 @@ def diagnosis_snapshot(source, kind: Optional[str], name: Optional[str], selecti
         snapshot.workloads = [workload]
         pods = source.list("Pod", namespace, selector_of(workload))
     snapshot.pods = views(pods)
-    snapshot.jobs = jobs or _jobs_of(source, snapshot.pods)
+    snapshot.jobs = jobs or _jobs_of(source, snapshot, namespace)
     _add_events(source, snapshot, namespace)
     _add_nodes(source, snapshot)
     return snapshot, jobs
 
 
-def _jobs_of(source, pods: List[PodView]) -> List[dict]:
-    """The Jobs owning the pods, read only when some pod has one (podFailurePolicy, Job verdict)."""
-    wanted = {(p.namespace, p.owner["name"]) for p in pods if (p.owner or {}).get("kind") == "Job"}
-    found = []
-    for namespace in sorted({ns for ns, _ in wanted}):
-        found += [j for j in _tolerant(source, "Job", namespace)
-                  if (namespace, (j.get("metadata") or {}).get("name")) in wanted]
-    return found
-
-
-def _tolerant(source, kind: str, namespace: Optional[str]) -> List[dict]:
+def _jobs_of(source, snapshot: Snapshot, namespace: Optional[str]) -> List[dict]:
+    """The Jobs owning the pods (for podFailurePolicy and verdicts): one LIST, read only when a pod has one."""
+    wanted = {(p.namespace, p.owner["name"]) for p in snapshot.pods if (p.owner or {}).get("kind") == "Job"}
+    if not wanted:
+        return []
     try:
-        return list(source.list(kind, namespace))
-    except ApiError:
+        return [dict(j, kind="Job") for j in source.list("Job", namespace)
+                if ((j.get("metadata") or {}).get("namespace"), (j.get("metadata") or {}).get("name")) in wanted]
+    except ApiError as error:
+        snapshot.notes.append(f"jobs could not be read, so their podFailurePolicy was not checked ({error})")
         return []
 
 

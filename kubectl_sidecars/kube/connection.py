@@ -59,6 +59,7 @@ def connect(kubeconfig: Optional[str], context: Optional[str], request_timeout: 
     from kubernetes.config.config_exception import ConfigException
 
     configuration = client.Configuration()
+    failures = _capture_client_errors()
     try:
         if kubeconfig is None and not os.environ.get("KUBECONFIG") and \
                 not os.path.exists(os.path.expanduser("~/.kube/config")) and \
@@ -69,13 +70,34 @@ def connect(kubeconfig: Optional[str], context: Optional[str], request_timeout: 
             config.load_kube_config(config_file=kubeconfig, context=context,
                                     client_configuration=configuration, persist_config=False)
             namespace = _context_namespace(kubeconfig, context)
+        server = str(configuration.host or "").rstrip("/")
     except ConfigException as error:
         raise ApiError(f"invalid kubeconfig: {_first_line(error)}") from None
-    except (OSError, ValueError, TypeError, KeyError) as error:
+    except Exception as error:  # the client's loader raises whatever its parsing of a bad file runs into
         raise ApiError(f"cannot load kubeconfig: {_first_line(error)}") from None
+    if failures:
+        raise ApiError(f"kubeconfig credentials failed: {failures[0]}")
+    if not server:
+        raise ApiError("the kubeconfig names no server")
     configuration.retries = False
     pool = rest.RESTClientObject(configuration).pool_manager
-    return Connection(pool, configuration.host.rstrip("/"), configuration, namespace, timeout)
+    return Connection(pool, server, configuration, namespace, timeout)
+
+
+def _capture_client_errors() -> list:
+    """The client logs a failing exec or OIDC auth plugin and goes on without credentials; keep those
+    messages off stderr and turn the first one into the error the user sees."""
+    import logging
+
+    failures: list = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            failures.append(_first_line(Exception(record.getMessage())))
+
+    root = logging.getLogger()
+    root.handlers = [Collect(logging.ERROR)]
+    return failures
 
 
 def _in_cluster_namespace() -> str:

@@ -8,8 +8,6 @@ from urllib.parse import urlencode
 from kubectl_sidecars.errors import ApiError
 from kubectl_sidecars.kube.connection import Connection
 
-TABLE_ACCEPT = "application/json;as=Table;g=meta.k8s.io;v=v1"
-
 # (API path prefix, plural) of every kind the plugin reads.
 RESOURCES: Dict[str, tuple] = {
     "Pod": ("/api/v1", "pods"),
@@ -61,17 +59,16 @@ class Reader:
                 return
             params = dict(params, **{"continue": token})
 
-    def _request(self, path: str, params: dict, accept: Optional[str] = None) -> dict:
+    def _request(self, path: str, params: dict) -> dict:
         import urllib3
 
         url = self.connection.server + path + ("?" + urlencode(params) if params else "")
-        headers = self.connection.headers()
-        if accept:
-            headers["Accept"] = accept
         try:
             response = self.connection.pool.request(
-                "GET", url, headers=headers, retries=False, preload_content=True,
+                "GET", url, headers=self.connection.headers(), retries=False, preload_content=True,
                 timeout=urllib3.Timeout(total=self.connection.timeout) if self.connection.timeout else None)
+        except urllib3.exceptions.NewConnectionError as error:  # before TimeoutError: urllib3 2 derives it from that
+            raise ApiError(f"Unable to connect to the server {self.connection.server}: {_reason(error)}") from None
         except urllib3.exceptions.TimeoutError:
             raise ApiError(f"the request to {self.connection.server} timed out") from None
         except urllib3.exceptions.SSLError as error:
@@ -101,5 +98,5 @@ def _status_message(code: int, body: bytes) -> str:
     reason = status.get("reason") or {401: "Unauthorized", 403: "Forbidden", 404: "NotFound"}.get(code, str(code))
     message = status.get("message") or body.decode("utf-8", "replace").strip() or "no message"
     if code == 401:
-        return "error: You must be logged in to the server (Unauthorized)"
+        return "You must be logged in to the server (Unauthorized)"
     return f"Error from server ({reason}): {message}"

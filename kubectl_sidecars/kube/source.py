@@ -2,7 +2,6 @@
 
 from typing import Iterator, Optional
 
-from kubectl_sidecars.errors import ApiError
 from kubectl_sidecars.kube.connection import Connection
 from kubectl_sidecars.kube.reader import Reader
 from kubectl_sidecars.selection import Selection
@@ -31,7 +30,3 @@ class LiveSource:
 
     def get(self, kind: str, namespace: Optional[str], name: str) -> dict:
         return self.reader.get(kind, namespace, name)
-
-
-def is_forbidden(error: ApiError) -> bool:
-    return "(Forbidden)" in str(error)

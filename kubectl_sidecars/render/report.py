@@ -93,8 +93,8 @@ def _verdict(verdict, colour: bool, catalog) -> List[str]:
     state_colour = Fore.GREEN if verdict.status == "Complete" else Fore.RED if verdict.status == "Failed" else None
     conditions = ",".join(clean(c) for c in verdict.conditions) or "<none>"
     lines = [f"{_paint(name, None, colour, bright=True)}   {_paint(clean(verdict.status), state_colour, colour)}",
-             f"  COMPLETIONS {clean(verdict.completions)}   ACTIVE {verdict.active}   SUCCEEDED {verdict.succeeded}"
-             f"   FAILED {verdict.failed}   CONDITIONS {conditions}"]
+             f"  COMPLETIONS {clean(verdict.completions)}   ACTIVE {clean(verdict.active)}   "
+             f"SUCCEEDED {clean(verdict.succeeded)}   FAILED {clean(verdict.failed)}   CONDITIONS {conditions}"]
     lines += _wrap(verdict.reason, "  ")
     seen: Dict[str, str] = {}
     for finding in verdict.findings:

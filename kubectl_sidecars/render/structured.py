@@ -3,6 +3,7 @@
 import json
 
 from kubectl_sidecars.model import ContainerView, PodView
+from kubectl_sidecars.sanitize import CONTROL, escape_unicode
 from kubectl_sidecars.model.timeutil import format_time
 
 API_VERSION = "kubectl-sidecars/v1"
@@ -33,10 +34,18 @@ def status_document(rows) -> dict:
 
 
 def dump(document: dict, output: str) -> str:
+    """JSON or YAML with every control, bidi and separator character escaped, so that no string from the
+    cluster reaches a terminal raw; parsed back, the values are unchanged."""
     if output == "json":
-        return json.dumps(document, indent=2, ensure_ascii=False)
+        return escape_unicode(json.dumps(document, indent=2, ensure_ascii=False))
     import yaml
 
     # The pure-Python dumper even where libyaml exists: the two wrap long strings differently, and the krew
     # archive (pure Python only) must print what the pip install prints.
-    return yaml.dump(document, Dumper=yaml.SafeDumper, sort_keys=False, default_flow_style=False, allow_unicode=True).rstrip()
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    Dumper.add_representer(str, lambda dumper, text: dumper.represent_scalar(
+        "tag:yaml.org,2002:str", text, style='"' if CONTROL.search(text) else None))
+    return escape_unicode(yaml.dump(document, Dumper=Dumper, sort_keys=False, default_flow_style=False,
+                                    allow_unicode=True)).rstrip()

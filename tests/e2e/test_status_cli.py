@@ -50,7 +50,7 @@ def one_line_error(code, out, err, expected_code):
     assert out == ""
     assert len(err.strip().splitlines()) == 1, err
     assert "Traceback" not in err
-    assert err.startswith("error:") or err.startswith("Error"), err
+    assert err.startswith("error: ") and err.count("error:") == 1, err
 
 
 def plugin_requests(cluster, ns, expected=1, timeout=10):
@@ -298,6 +298,7 @@ def test_unreachable_server(cluster, run_plugin, tmp_path):
 
     one_line_error(code, out, err, 3)
     assert f"127.0.0.1:{port}" in err
+    assert "Unable to connect to the server" in err and "refused" in err and "timed out" not in err
 
 
 def test_user_without_any_role_is_forbidden(cluster, run_plugin, ns, web):

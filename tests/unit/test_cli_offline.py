@@ -245,14 +245,21 @@ def test_bad_selector_exits_2(flag, selector):
 
 def test_namespace_and_all_namespaces_together_exit_2():
     result = cli("status", "-f", KNOWN[0], "-n", "default", "-A")
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    assert "-n/--namespace and -A/--all-namespaces cannot be used together" in result.stderr
+    assert_one_line_error(result, 2, "error: -n/--namespace and -A/--all-namespaces cannot be used together")
 
 
 def test_unknown_output_format_exits_2():
     result = cli("status", "-f", KNOWN[0], "-o", "xml")
-    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert_one_line_error(result, 2, "error: Invalid value for '-o' / '--output': 'xml' is not one of")
+
+
+def test_unknown_flag_is_one_line_and_exits_2():
+    assert_one_line_error(cli("status", "--bogus"), 2, "error: No such option '--bogus'; see --help")
+
+
+def test_bare_plugin_prints_help():
+    result = cli()
+    assert result.returncode == 0 and result.stdout.startswith("Usage: kubectl-sidecars")
 
 
 def test_named_pod_missing_from_the_input_exits_3():
