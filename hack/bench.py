@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.e2e.cluster import PLUGIN_USER, ControlPlane, build_binaries  # noqa: E402
-from tests.e2e.kubelet import Kube, container, exited, running, sidecar, terminated  # noqa: E402
+from tests.e2e.kubelet import Kube, container, running, sidecar, terminated  # noqa: E402
 
 NAMESPACES = ("bench-a", "bench-b")
 ISTIO = {"sidecar.istio.io/status": '{"initContainers":["istio-init"],"containers":["istio-proxy"]}'}

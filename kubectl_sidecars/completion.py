@@ -19,7 +19,6 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 # Cobra's ShellCompDirective bits (github.com/spf13/cobra, completions.go).
 DIRECTIVE_ERROR = 1
-DIRECTIVE_NO_SPACE = 2
 DIRECTIVE_NO_FILE_COMP = 4
 DIRECTIVE_DEFAULT = 0  # let the shell complete file names
 

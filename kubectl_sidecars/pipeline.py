@@ -85,7 +85,6 @@ def diagnosis_snapshot(source, kind: Optional[str], name: Optional[str], selecti
             jobs = [dict(source.get("Job", namespace, name), kind="Job")]
         else:
             cronjob = dict(source.get("CronJob", namespace, name), kind="CronJob")
-            snapshot.cronjobs = [cronjob]
             jobs = _recent_jobs(source, cronjob, namespace, recent_jobs)
         pods = [p for job in jobs for p in source.list("Pod", namespace, selector_of(job))]
     else:

@@ -13,7 +13,6 @@ class Snapshot:
     now: datetime
     pods: List[PodView] = field(default_factory=list)
     jobs: List[dict] = field(default_factory=list)
-    cronjobs: List[dict] = field(default_factory=list)
     workloads: List[dict] = field(default_factory=list)
     events: List[dict] = field(default_factory=list)
     nodes: List[dict] = field(default_factory=list)
