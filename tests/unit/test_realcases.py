@@ -24,7 +24,7 @@ def load(path: Path):
         return [i for i in items if i.get("kind") == kind]
 
     snapshot = Snapshot(now=parse_time(document["x-observed-at"]), pods=[build_pod_view(p) for p in of("Pod")],
-                        jobs=of("Job"), cronjobs=of("CronJob"), events=of("Event"), nodes=of("Node"),
+                        jobs=of("Job"), events=of("Event"), nodes=of("Node"),
                         events_read=bool(of("Event")))
     expected = json.loads(path.with_name(path.name[:-len(".json")] + ".expected.json").read_text())
     return snapshot, expected
