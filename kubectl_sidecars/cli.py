@@ -84,6 +84,7 @@ class OneLineErrors(click.Group):
     def main(self, args=None, **kwargs):
         args = list(sys.argv[1:] if args is None else args) or ["--help"]  # bare `kubectl sidecars` helps
         try:
+            kwargs.setdefault("prog_name", "kubectl sidecars")  # how users call it, through kubectl
             code = super().main(args, standalone_mode=False, **kwargs)
         except click.exceptions.Abort:
             sys.exit(EXIT_INTERRUPTED)

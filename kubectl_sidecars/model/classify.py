@@ -101,6 +101,11 @@ def _injected(annotations: dict, containers: List[dict]) -> Dict[str, str]:
     return found
 
 
+# Controllers that run their pods' containers in sequences of their own and end the pods themselves: a
+# container still running after another ended is normal there, and nothing stays stuck.
+SELF_ENDING_OWNERS = ("Workflow", "TaskRun", "EphemeralRunner", "Runner")
+
+
 def _owner_kind(pod: dict) -> Optional[str]:
     refs = (pod.get("metadata") or {}).get("ownerReferences") or []
     ref = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
@@ -108,13 +113,12 @@ def _owner_kind(pod: dict) -> Optional[str]:
 
 
 def _outlived_the_app(pod: dict, name: str, candidates: List[str]) -> Optional[str]:
-    """In a Job pod (or a bare pod) meant to finish, a container still running after every other app
-    container ended. Pods of other controllers (Tekton steps, Argo, CI runners) run their containers in
-    sequences of their own, so behaviour says nothing there."""
+    """In a pod meant to finish, a container still running after every other app container ended; not in
+    pods of controllers that sequence their containers themselves (Tekton steps, Argo, CI runners)."""
     spec, status = pod.get("spec") or {}, pod.get("status") or {}
     if (spec.get("restartPolicy") or "Always") == "Always" or len(candidates) < 2:
         return None
-    if _owner_kind(pod) not in (None, "Job"):
+    if _owner_kind(pod) in SELF_ENDING_OWNERS:
         return None
     states = {s.get("name"): s.get("state") or {} for s in status.get("containerStatuses") or []}
     others = [c for c in candidates if c != name]

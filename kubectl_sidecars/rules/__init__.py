@@ -6,7 +6,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 from kubectl_sidecars.model import PodView
 from kubectl_sidecars.model.timeutil import parse_time
-from kubectl_sidecars.rules.catalog import CATALOG, JOB, POD, Finding, Rule, rules_of, severity_rank
+from kubectl_sidecars.rules.catalog import CATALOG, ERROR, JOB, POD, Finding, Rule, rules_of, severity_rank
 from kubectl_sidecars.snapshot import Snapshot
 
 # Importing the families registers their rules.
@@ -163,12 +163,16 @@ BLOCKERS = ("job-blocked-by-legacy-sidecar", "init-never-exits", "sidecar-startu
 def _why_not_done(job: dict, pods: List[PodView], snapshot: Snapshot, findings_of: FindingsOf) -> str:
     live = [p for p in pods if not ended(p)]
     found = {p.name: findings_of(p) for p in live}
-    for code in BLOCKERS:
-        for pod in live:
-            finding = next((f for f in found[pod.name] if f.code == code), None)
-            if finding is None:
-                continue
-            return _blocked_sentence(code, pod, finding)
+    # Errors first: an early warning (a helper still running seconds after the app) or a slow init step
+    # explains less than a sure blocker elsewhere.
+    for serious in (True, False):
+        for code in BLOCKERS:
+            for pod in live:
+                finding = next((f for f in found[pod.name] if f.code == code
+                                and (f.severity == ERROR) == serious), None)
+                if finding is None:
+                    continue
+                return _blocked_sentence(code, pod, finding)
     for pod in live:
         if apps_done(pod) and not pod.legacy_sidecars:
             if all(a.exit_code == 0 for a in pod.apps):
@@ -199,6 +203,12 @@ def _quoted(name: str) -> str:
 
 def _blocked_sentence(code: str, pod: PodView, finding: Finding) -> str:
     name, container = q(pod.name), _quoted(finding.container or "")
+    if code == "job-blocked-by-legacy-sidecar" and finding.severity != ERROR:
+        return (f"Not done yet: in pod {name}, every app container finished but {container} is still running; "
+                "if it never exits, the pod and the Job never finish.")
+    if code == "init-never-exits" and finding.severity != ERROR:
+        return (f"Not done yet: pod {name} is still in {q(pod.status)}: init container {container} is still "
+                "running, so the app containers have not started.")
     if code == "job-blocked-by-legacy-sidecar":
         failed = [a.name for a in pod.apps if a.exit_code]
         if failed:

@@ -38,6 +38,53 @@ def seconds(start: Optional[datetime], end: Optional[datetime]) -> Optional[floa
     return (end - start).total_seconds()
 
 
+# Names and images of helpers that ship the pod's logs, metrics or traces somewhere: an app does not wait
+# for them, and failing to reach one is not why an app exits.
+TELEMETRY_WORDS = ("fluent-bit", "fluentbit", "fluentd", "filebeat", "promtail", "vector", "otel", "otelcol",
+                   "otel-collector", "opentelemetry-collector", "opentelemetry", "datadog", "datadog-agent",
+                   "dd-agent", "log-shipper", "logshipper", "log-forwarder", "log-agent", "jaeger-agent",
+                   "xray-daemon", "alloy", "metrics-collector", "telegraf", "statsd", "statsd-exporter",
+                   "exporter", "splunk", "logrotate", "log", "logs", "logging", "metrics", "telemetry", "tracing")
+LOOPBACK_PORT = re.compile(r"(?:localhost|127\.0\.0\.1|\[::1\]|0\.0\.0\.0):(\d{1,5})\b", re.I)
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
+PORT_FLAG = re.compile(r"--?(?:[\w-]*-)?port[= ](\d{1,5})\b")
+
+
+def _name_words(container: ContainerView) -> str:
+    return words(container.name) + words(image_repository(container.image))
+
+
+def is_proxy(container: ContainerView) -> bool:
+    """A known proxy or agent the app talks through (by name or image)."""
+    text = _name_words(container)
+    return any(f"-{w}-" in text for w in SERVING_WORDS)
+
+
+def ships_telemetry(container: ContainerView) -> bool:
+    """A log, metrics or trace shipper (by name or image)."""
+    text = _name_words(container)
+    return any(f"-{w}-" in text for w in TELEMETRY_WORDS)
+
+
+def listening_ports(container: ContainerView) -> List[int]:
+    """The ports a container declares, and those its command line says it listens on (--port=5432)."""
+    ports = [p.get("containerPort") for p in container.spec.get("ports") or [] if p.get("containerPort")]
+    ports += [int(m) for m in PORT_FLAG.findall(container.command_line)]
+    return list(dict.fromkeys(ports))
+
+
+def local_ports(container: ContainerView) -> List[int]:
+    """Loopback ports a container points at in its command, args and env: `localhost:8081`, or a port
+    variable next to a host variable that is a loopback address (DB_HOST=127.0.0.1, DB_PORT=5432)."""
+    env = [e for e in container.spec.get("env") or [] if isinstance(e.get("value"), str)]
+    texts = [container.command_line] + [e["value"] for e in env]
+    found = [int(m) for text in texts for m in LOOPBACK_PORT.findall(text)]
+    if any(e["value"].strip().lower() in LOOPBACK_HOSTS for e in env):
+        found += [int(e["value"]) for e in env if "PORT" in (e.get("name") or "").upper()
+                  and e["value"].strip().isdigit()]
+    return list(dict.fromkeys(found))
+
+
 def serves(container: ContainerView) -> bool:
     """A sidecar others may depend on being up: it listens, is probed, or is a known proxy/agent."""
     spec = container.spec

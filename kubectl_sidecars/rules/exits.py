@@ -4,7 +4,7 @@ crashing in a loop. Exit codes 0 and 143 at the end of a pod are normal and neve
 import os
 import re
 from datetime import timedelta
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from kubectl_sidecars.model import ContainerView, PodView
 from kubectl_sidecars.model.timeutil import parse_time
@@ -20,6 +20,18 @@ SHELLS = ("sh", "bash", "ash", "dash", "zsh", "busybox")
 CRASHLOOP_MIN_RESTARTS = 3
 RECENT = 3600  # seconds: a restart within the last hour is recent
 SLACK = timedelta(seconds=5)
+# A 137 counts as "SIGKILLed when the grace period ran out" when it came between grace - GRACE_SLACK and
+# grace + GRACE_LATE seconds after the stop began (the kubelet's own sync adds a little).
+GRACE_SLACK = 5
+GRACE_LATE = 30
+SAME_MOMENT = 2  # seconds: containers ending this close together were killed together
+# status.reason of pods the node or the control plane ended without a graceful stop.
+NODE_ENDED_REASONS = ("Evicted", "NodeLost", "NodeShutdown", "Terminated", "Preempting")
+# DisruptionTarget reasons that are graceful deletions with the pod's own grace period (kubectl drain,
+# scheduler preemption): a sidecar that ignores SIGTERM is SIGKILLed at the deadline as usual.
+GRACEFUL_DISRUPTIONS = ("EvictionByEvictionAPI", "PreemptionByScheduler")
+# Terminated states the kubelet writes itself for containers it lost track of (no real exit).
+KUBELET_MADE = ("ContainerStatusUnknown",)
 
 
 def all_sidecars(pod: PodView) -> List[ContainerView]:
@@ -84,6 +96,44 @@ def sigterm_remedy(container: ContainerView, pod: PodView) -> str:
     return "\n".join(lines)
 
 
+def ended_by_the_node(pod: PodView) -> Optional[str]:
+    """Why the pod was ended by its node or the control plane rather than stopped gracefully (eviction,
+    node shutdown, a lost node): such pods have every container killed, so a 137 says nothing about how a
+    sidecar handles SIGTERM. None for graceful stops."""
+    if pod.reason in NODE_ENDED_REASONS:
+        return f"status.reason {pod.reason}"
+    target = pod.conditions.get("DisruptionTarget") or {}
+    if target.get("status") == "True" and target.get("reason") not in GRACEFUL_DISRUPTIONS:
+        return f"condition DisruptionTarget ({target.get('reason') or 'no reason'})"
+    return None
+
+
+def _killed_at_once(pod: PodView, term: Termination) -> bool:
+    """Every app container was killed too, at the same moment as the sidecar: nobody got a grace period."""
+    apps = [a.terminated for a in pod.apps]
+    return bool(apps) and all(
+        a is not None and a.exit_code == SIGKILL_EXIT and a.finished_at is not None and term.finished_at is not None
+        and abs((a.finished_at - term.finished_at).total_seconds()) <= SAME_MOMENT for a in apps)
+
+
+def _grace_ran_out(pod: PodView, term: Termination) -> Optional[Tuple[float, str]]:
+    """(seconds the stop took, how that is measured) when the 137 came when a grace period that began as the
+    app ended, or as the deletion was requested, ran out; None when it came at another moment."""
+    if term.finished_at is None:
+        return None
+    app, app_end = last_app_finish(pod)
+    cost = seconds(app_end, term.finished_at)
+    if (cost is not None and cost > SAME_MOMENT
+            and pod.grace_period - GRACE_SLACK <= cost <= pod.grace_period + GRACE_LATE):
+        return cost, f"{took(cost)} after the last app container ({q(app.name)}) finished at {when(app_end)}"
+    if pod.deleted is not None and term.finished_at >= pod.deleted - SLACK:
+        # deletionTimestamp is the request plus the grace period: the moment of the SIGKILL
+        requested = pod.deleted - timedelta(seconds=pod.grace_period)
+        cost = seconds(requested, term.finished_at)
+        return cost, f"{took(cost)} after the pod's deletion was requested (about {when(requested)})"
+    return None
+
+
 @rule("sidecar-sigkilled", WARNING,
       title="A sidecar ignored SIGTERM and was SIGKILLed at the end of the grace period (exit 137)",
       explanation="""
@@ -93,38 +143,36 @@ sidecars: after the last app container stopped, in reverse order) and waits up t
 137 without OOMKilled and without liveness failures means the process ignored SIGTERM until the deadline: the
 pod took that much longer to finish (a Job's completion is delayed by it) and whatever the sidecar had
 buffered but not flushed (logs, spans, metrics, in-flight requests) was lost. The usual cause is a shell
-script as PID 1 (`sh -c '...'`): PID 1 ignores signals it has no handler for.""",
+script as PID 1 (`sh -c '...'`): PID 1 ignores signals it has no handler for. Not reported when the 137 did
+not come as a grace period ran out, nor for pods the node ended without a graceful stop (evicted, node lost
+or shut down: everything is killed there) or containers the kubelet lost track of (ContainerStatusUnknown).""",
       remedy="""
 Handle SIGTERM: trap it in the start script and pass it on, run the program under an init that forwards
 signals (tini), or exec a program that handles it; or add a preStop hook that flushes and stops it; or lower
 terminationGracePeriodSeconds to bound the delay.""")
 def sidecar_sigkilled(rule, pod: PodView, snapshot: Snapshot):
-    if not at_pod_end(pod):
+    if not at_pod_end(pod) or ended_by_the_node(pod):
         return
     for container in all_sidecars(pod):
         term = container.terminated
         if container.state != "terminated" or term is None or term.exit_code != SIGKILL_EXIT or is_oom(term):
             continue
+        if term.reason in KUBELET_MADE or _killed_at_once(pod, term):
+            continue
         if liveness_events(snapshot, pod, container, term):
             continue
-        app, app_end = last_app_finish(pod)
+        timing = _grace_ran_out(pod, term)
+        if timing is None:
+            continue
+        cost, delay = timing
+        app, _ = last_app_finish(pod)
         evidence = [state_line(container, snapshot.now)]
         if app is not None:
             evidence.append(state_line(app, snapshot.now))
-        cost = seconds(app_end, term.finished_at)
-        if cost is not None and cost >= 0:
-            delay = (f"{took(cost)} after the last app container ({q(app.name)}) finished at {when(app_end)}")
-        elif pod.deleted is not None and term.finished_at is not None:
-            requested = pod.deleted - timedelta(seconds=pod.grace_period)
-            cost = seconds(requested, term.finished_at)
-            delay = f"{took(cost)} after the pod's deletion was requested (about {when(requested)})"
-        else:
-            cost = None
-            delay = f"at the end of the {pod.grace_period}s grace period"
         evidence.append(q(f"terminationGracePeriodSeconds: {pod.grace_period}"))
         if "liveness" in container.probes and not snapshot.events_read:
             evidence.append("events were not read: a liveness kill cannot be ruled out")
-        longer = f"about {took(cost)}" if cost is not None else f"up to {pod.grace_period}s"
+        longer = f"about {took(cost)}"
         message = (f"{q(container.name)} was SIGKILLed (exit 137, reason {q(term.reason or 'none')}) at "
                    f"{when(term.finished_at)}, {delay}: it ignored SIGTERM until the {pod.grace_period}s "
                    f"grace period ran out, so the pod took {longer} longer to finish, and anything "

@@ -3,14 +3,34 @@
 from typing import Optional
 
 from kubectl_sidecars.model import ContainerView, PodView
-from kubectl_sidecars.rules.catalog import ERROR, WARNING, rule
-from kubectl_sidecars.model.classify import helper_evidence
+from kubectl_sidecars.rules.catalog import ERROR, INFO, WARNING, rule
+from kubectl_sidecars.model.classify import helper_evidence, words
 from kubectl_sidecars.rules.common import ended, q, seconds, state_line, to_yaml, took
 from kubectl_sidecars.rules.versions import kubelet_version
 from kubectl_sidecars.snapshot import Snapshot
 
-LONG_INIT = 300    # a plain init container running this long is suspicious whatever it is
-HELPER_INIT = 60   # a helper-looking one (a known sidecar name or image, or ports) sooner
+LONG_INIT = 300     # a plain init container running this long is worth a note whatever it is
+HELPER_INIT = 60    # a helper-looking one (a known sidecar name or image, or ports) sooner
+PLAIN_WARNING = 900  # a plain init step (a migration, a download) is only a warning after this long
+ONE_SHOT_FLAGS = ("--one-time", "-one-time")
+ONE_SHOT_ENV = ("GITSYNC_ONE_TIME", "GIT_SYNC_ONE_TIME")
+
+
+def one_shot(container: ContainerView) -> Optional[str]:
+    """Why this init container is a helper's one-shot form, meant to exit (git-sync --one-time, Vault's
+    agent-init, any `-init` step), or None."""
+    name = words(container.name)
+    if "-vault-agent-init-" in name:
+        return "the Vault Agent's init container, which exits once it has authenticated and rendered the secrets"
+    parts = container.command_line.split()
+    flagged = any(part in (flag, flag + "=true", flag + "=1") for part in parts for flag in ONE_SHOT_FLAGS)
+    flagged = flagged or any(e.get("name") in ONE_SHOT_ENV and str(e.get("value")).lower() in ("true", "1")
+                             for e in container.spec.get("env") or [])
+    if flagged:
+        return "a one-time run (--one-time), which exits when it is done"
+    if name.endswith("-init-") or name.startswith("-init-"):
+        return "named as an init step, which exits when it is done"
+    return None
 
 
 def template_spec(pod: PodView, snapshot: Snapshot) -> Optional[dict]:
@@ -40,8 +60,11 @@ Init containers without restartPolicy run to completion one after the other, and
 once all of them exited 0. A plain init container that keeps running (a proxy, a log shipper, `sleep infinity`)
 holds the pod in Init:i/N forever. Usually it is a sidecar missing `restartPolicy: Always`, or one whose field
 was dropped: a 1.28 API server with the SidecarContainers gate off silently removes it (unless the object already
-used it), and so do mutating webhooks built against older API types. Reported as a warning when the only evidence
-is how long it has been running (it may be a slow but legitimate init step).""",
+used it), and so do mutating webhooks built against older API types. An error when the pod template declares
+restartPolicy: Always for it, or when it looks like a long-running helper (a known sidecar name or image, or
+ports). A plain init step that is merely slow (a migration, a download), or a helper's one-shot form
+(git-sync --one-time, vault-agent-init, a `-init` container), is only noted after 5 minutes and a warning
+after 15 (5 for vault-agent-init, whose authentication is then not completing).""",
       remedy="""
 Give the container restartPolicy: Always (Kubernetes >= 1.29, or 1.28 with the SidecarContainers gate on the
 API server and every kubelet). If the field disappears on submit, upgrade the control plane or fix the webhook
@@ -54,14 +77,30 @@ def init_never_exits(rule, pod: PodView, snapshot: Snapshot):
         if container.state != "running":
             continue
         ran = seconds(container.started_at, snapshot.now)
-        helper = helper_evidence(container.spec)
-        ports = [str(p.get("containerPort")) for p in container.spec.get("ports") or [] if p.get("containerPort")]
         was_stripped = stripped(pod, snapshot, container)
-        looks_like_sidecar = bool(helper or ports)
-        if not (was_stripped or (looks_like_sidecar and ran is not None and ran > HELPER_INIT)
-                or (ran is not None and ran > LONG_INIT)):
+        once = None if was_stripped else one_shot(container)
+        helper = None if once else helper_evidence(container.spec)
+        ports = [str(p.get("containerPort")) for p in container.spec.get("ports") or [] if p.get("containerPort")]
+        if was_stripped:
+            severity = ERROR
+        elif once or not (helper or ports):
+            # a real init step that is slow: a note, a warning once it is very long
+            severity = (WARNING if ran is not None and ran > (LONG_INIT if _vault_init(container) else PLAIN_WARNING)
+                        else INFO if ran is not None and ran > LONG_INIT else None)
+        elif helper:
+            severity = ERROR if ran is not None and ran > HELPER_INIT else None
+        else:  # only ports: a server, or a step that happens to declare one
+            severity = (ERROR if ran is not None and ran > LONG_INIT else
+                        WARNING if ran is not None and ran > HELPER_INIT else None)
+        if severity is None:
             continue
         evidence = [state_line(container, snapshot.now), q(f"pod: kubectl {pod.ready} {pod.status}")]
+        if node_version is not None:
+            evidence.append(q(f"node {pod.node}: kubelet {node_version[2]}"))
+        if once or not (was_stripped or helper or ports):
+            yield rule.finding(container.name, *_slow_step(pod, container, ran, once), evidence=evidence,
+                               severity=severity)
+            continue
         reasons = []
         if was_stripped:
             reasons.append("its pod template declares restartPolicy: Always for it but the pod has none: the API "
@@ -71,20 +110,41 @@ def init_never_exits(rule, pod: PodView, snapshot: Snapshot):
             reasons.append(f"it looks like a sidecar ({q(helper)})")
         if ports:
             reasons.append(f"it declares ports ({', '.join(ports)}), like a server")
-        if node_version is not None:
-            evidence.append(q(f"node {pod.node}: kubelet {node_version[2]}"))
-            if node_version[:2] < (1, 29):
-                reasons.append(f"its node's kubelet is {q(node_version[2])}: native sidecars need >= 1.29 "
-                               "(1.28 with the SidecarContainers gate)")
+        if node_version is not None and node_version[:2] < (1, 29):
+            reasons.append(f"its node's kubelet is {q(node_version[2])}: native sidecars need >= 1.29 "
+                           "(1.28 with the SidecarContainers gate)")
         message = (f"{q(container.name)} is a plain init container (no restartPolicy) and has been running for "
                    f"{took(ran)}, so the pod stays in {q(pod.status)} and its app containers never start")
-        message += ("; " + "; ".join(reasons) if reasons else "; if it is meant to keep running, it must be a "
-                    "native sidecar") + "."
+        message += "; " + "; ".join(reasons) + "."
         snippet = {"spec": {"initContainers": [{"name": container.name, "restartPolicy": "Always"}]}}
         remedy = ("If it is meant to run alongside the app, make it a native sidecar:\n" + to_yaml(snippet)
                   + "\nThis needs Kubernetes >= 1.29 (1.28 with the SidecarContainers gate on the API server and "
                   "the kubelets). If the field is dropped on submit, upgrade the control plane or fix the webhook "
                   "(kubectl get mutatingwebhookconfigurations). If it is a real init step that is only slow, "
                   "ignore this.")
-        severity = ERROR if was_stripped or looks_like_sidecar else WARNING
         yield rule.finding(container.name, message, remedy, evidence, severity=severity)
+
+
+def _vault_init(container: ContainerView) -> bool:
+    return "-vault-agent-init-" in words(container.name)
+
+
+def _slow_step(pod: PodView, container: ContainerView, ran: Optional[float], once: Optional[str]):
+    """Message and remedy for an init step that is meant to exit and has not yet."""
+    logs = f"kubectl logs {q(pod.name)} -n {q(pod.namespace)} -c {q(container.name)}"
+    running = (f"{q(container.name)} has been running for {took(ran)}, so the pod stays in {q(pod.status)} and "
+               "its app containers have not started")
+    if _vault_init(container):
+        message = (f"{running}: it is {once}, so authentication to Vault is not completing (or the secrets "
+                   "cannot be read).")
+        remedy = (f"Read its log ({logs}) for the auth error, then check the Vault role "
+                  "(vault.hashicorp.com/role), that the role binds this pod's service account and namespace, and "
+                  "that the Vault address is reachable from the pod. It is meant to exit: do not make it a "
+                  "sidecar.")
+        return message, remedy
+    what = f"it is {once}" if once else "it looks like an ordinary init step (no helper name, image or port)"
+    message = (f"{running}: {what}, so it is probably slow or waiting for something, not a sidecar missing "
+               "restartPolicy: Always.")
+    remedy = (f"Read its log ({logs}): a long migration or download only needs time; if it waits for "
+              "something that is not there (a database, a lock, a repository it cannot reach), fix that.")
+    return message, remedy

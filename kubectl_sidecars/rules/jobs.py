@@ -5,16 +5,32 @@ import re
 from typing import Dict, List, Optional, Tuple
 
 from kubectl_sidecars.model import ContainerView, PodView
-from kubectl_sidecars.model.classify import INIT, LEGACY, SIDECAR, classify, evidence_rank
+from kubectl_sidecars.model.classify import INIT, LEGACY, SELF_ENDING_OWNERS, SIDECAR, classify, evidence_rank
 from kubectl_sidecars.rules.catalog import ERROR, JOB, WARNING, rule
 from kubectl_sidecars.rules.common import (app_failed, apps_done, ended, last_app_finish, q, seconds,
                                            state_line, to_yaml, took, when)
 from kubectl_sidecars.rules.migration import migration_remedy, workarounds
 from kubectl_sidecars.snapshot import Snapshot
 
-# A workaround that stops the helper (quitquitquit...) gets this long to work before the pod counts as stuck.
+# A workaround that stops the helper (quitquitquit...) gets this long to work before the pod counts as stuck;
+# so does any legacy sidecar: the pod is not called stuck before max(this, its grace period).
 WORKAROUND_GRACE = 60
+# Evidence of a helper that rests on how the pod is built or behaves rather than on what the container is:
+# it may well be a second worker still busy, or an executor (Argo's `wait`) finishing its job.
+WEAK_EVIDENCE = ("not the pod's main", "still running")
+# Such a container is reported (as a warning only) once it outlived the app by this long.
+WEAK_LINGER = 600
 END_OF_POD_EXIT_CODES = (137, 143)
+
+
+def weak_evidence(container: ContainerView) -> bool:
+    return (container.evidence or "").startswith(WEAK_EVIDENCE)
+
+
+def ends_its_own_pods(pod: PodView) -> bool:
+    """Argo, Tekton and Actions runners watch their pods' containers and end the pods themselves; other
+    controllers (Job, PyTorchJob, SparkApplication...) wait for the pod to finish, like the Job controller."""
+    return (pod.owner or {}).get("kind") in SELF_ENDING_OWNERS
 
 
 def blocking_sidecars(pod: PodView) -> List[ContainerView]:
@@ -25,56 +41,91 @@ def blocking_sidecars(pod: PodView) -> List[ContainerView]:
     return sorted(alive, key=lambda c: (evidence_rank(c.evidence), c.index))
 
 
+def _minutes(value: float) -> str:
+    return f"{int(value // 60)} min"
+
+
 @rule("job-blocked-by-legacy-sidecar", ERROR,
       title="A legacy sidecar keeps a finished Job pod running: the pod and its Job can never finish",
       explanation="""
-In a run-to-completion pod (a Job's, or any pod with restartPolicy Never/OnFailure) every app container has
-terminated, but a helper in spec.containers (a legacy sidecar) is still running. Kubernetes treats that
+In a run-to-completion pod (a Job's, or a bare pod with restartPolicy Never/OnFailure) every app container
+has terminated, but a helper in spec.containers (a legacy sidecar) is still running. Kubernetes treats that
 helper as an app container, so the pod stays in phase Running (kubectl: READY 1/2, STATUS NotReady, or Error
 when the app failed), and the Job controller, which works from pod phase, keeps the Job active forever
 (COMPLETIONS 0/1): it neither completes nor, with restartPolicy Never, retries a failed app. Proxies and
-agents never exit on their own.""",
+agents never exit on their own. Reported as a warning while the app finished less than a minute (or the
+pod's grace period) ago, and when the container is taken for a helper only from how the pod is built or
+behaves (then after ten minutes). Pods of other controllers (Argo Workflows, Tekton, Actions runners) are
+left out: those controllers end their pods themselves.""",
       remedy="""
 Make the helper a native sidecar (initContainers entry with restartPolicy: Always, Kubernetes >= 1.29): the
 kubelet stops it once the app containers exited and the pod completes. To unblock the stuck pod now, delete
 it (or the Job).""")
 def job_blocked(rule, pod: PodView, snapshot: Snapshot):
+    if ends_its_own_pods(pod):
+        return
     blocking = blocking_sidecars(pod)
     if not blocking:
         return
     last_app, finished = last_app_finish(pod)
     since = seconds(finished, snapshot.now)
+    settle = max(WORKAROUND_GRACE, pod.grace_period)
+    settled = since is not None and since >= settle
     stoppers = [w for app in pod.apps for w in workarounds(app, ("shutdown",))]
-    if stoppers and since is not None and since < WORKAROUND_GRACE:
-        return  # the app just told the helper to exit; give it a moment
+    stoppers += [w for c in blocking for w in workarounds(c, ("shutdown",)) if w not in stoppers]
+    if stoppers and not settled:
+        return  # the app told the helper to exit, or the helper waits for a sign; give it a moment
     main = blocking[0]
+    weak = weak_evidence(main)  # the strongest one is weak: so are the others
+    if weak and (since is None or since < WEAK_LINGER):
+        return  # a worker still busy looks just the same
     failed = [a for a in pod.apps if app_failed(a)]
     evidence = [state_line(a, snapshot.now) for a in pod.apps]
     evidence += [state_line(c, snapshot.now) for c in blocking]
     evidence.append(q(f"pod phase {pod.phase}, kubectl {pod.ready} {pod.status}"
                       + (f", {took(since)} after the last app container finished" if since is not None else "")))
     if stoppers:
-        evidence.append(q("the app uses " + "; ".join(stoppers) + f", yet {main.name} is still running"))
+        evidence.append(q("workarounds in use: " + "; ".join(stoppers) + f", yet {main.name} is still running"))
     owner = pod.owner or {}
-    job = f"Job {q(owner.get('name'))}" if owner.get("kind") == "Job" else "its controller"
+    job = f"Job {q(owner.get('name'))}" if owner.get("kind") == "Job" else None
     others = [c.name for c in blocking[1:]]
     alive = "still running" if all(c.state == "running" for c in blocking) else "not finished"
-    message = (f"Every app container has finished, but {q(main.name)} (a legacy sidecar: {q(main.evidence)}) "
-               + (f"and {', '.join(q(n) for n in others)} " if others else "")
-               + f"{'are' if others else 'is'} {alive}: Kubernetes counts "
-               f"{'them as app containers' if others else 'it as an app container'}, so the pod stays Running "
-               f"and {job} can never finish")
-    if failed and pod.restart_policy == "Never":
-        message += (f"; {', '.join(q(a.name) for a in failed)} failed, and since the pod never ends the Job "
-                    "cannot retry it either")
-    message += "."
+    also = (f", and so {'is' if len(others) == 1 else 'are'} {', '.join(q(n) for n in others)}" if others else "")
+    counted = "them as app containers" if others else "it as an app container"
+    severity = None
+    if weak:
+        severity = WARNING
+        ends = f"the pod and {job} never finish" if job else "the pod never finishes"
+        message = (f"{q(main.name)} is still running {_minutes(since)} after the app finished"
+                   + (f" ({q(last_app.name)} ended at {when(finished)})" if last_app else "") + also
+                   + f". It is taken for a helper only because it is {q(main.evidence)}: if it is one, it never "
+                   f"exits by itself and {ends}; if it is a worker still busy, this is no problem.")
+    elif not settled:
+        severity = WARNING
+        ends = f"{job} never finishes" if job else "never finishes"
+        message = (f"{q(main.name)} (a legacy sidecar: {q(main.evidence)}) is still running "
+                   f"{took(since) if since is not None else 'some time'} after the app finished{also}: "
+                   f"Kubernetes counts {counted} and helpers do not exit by themselves, so unless "
+                   f"{'they exit' if others else 'it exits'} soon the pod stays Running and {ends}.")
+    else:
+        message = (f"Every app container has finished, but {q(main.name)} (a legacy sidecar: {q(main.evidence)}) "
+                   + (f"and {', '.join(q(n) for n in others)} " if others else "")
+                   + f"{'are' if others else 'is'} {alive}: Kubernetes counts {counted}, so the pod stays Running "
+                   f"and {f'{job} can never finish' if job else 'can never finish'}")
+        if failed and pod.restart_policy == "Never":
+            message += (f"; {', '.join(q(a.name) for a in failed)} failed, and since the pod never ends the Job "
+                        "cannot retry it either")
+        message += "."
 
     def remedy() -> str:
         text = migration_remedy(main, pod, snapshot)
         if others:
             text += f"\nDo the same for {', '.join(q(n) for n in others)}."
+        if weak:
+            text = (f"If {q(main.name)} is a helper: " + text[0].lower() + text[1:]
+                    + "\nIf it is a worker that is still busy, nothing needs fixing.")
         return text + f"\nTo unblock it now: kubectl delete pod {q(pod.name)} -n {q(pod.namespace)}"
-    yield rule.finding(main.name, message, remedy, evidence)
+    yield rule.finding(main.name, message, remedy, evidence, severity=severity)
 
 
 # --- Job scope --------------------------------------------------------------------------------------

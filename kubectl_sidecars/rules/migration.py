@@ -50,10 +50,17 @@ INJECTOR_HINTS = (
 )
 
 
-def command_texts(container: ContainerView) -> List[str]:
-    """The container's command line and its lifecycle hooks' exec commands."""
+def own_hooks(container: ContainerView) -> Tuple[str, ...]:
+    """The lifecycle hooks whose commands can hold a workaround. A sidecar's own postStart hook is not one:
+    `linkerd-await` or `pilot-agent wait` there is how the injector holds the next containers until the
+    proxy is ready (the start-up gate native sidecars use too)."""
+    return ("preStop",) if container.is_sidecar else ("postStart", "preStop")
+
+
+def command_texts(container: ContainerView, hooks: Iterable[str] = ("postStart", "preStop")) -> List[str]:
+    """The container's command line and the exec commands of its lifecycle `hooks`."""
     texts = [container.command_line]
-    for hook in ("postStart", "preStop"):
+    for hook in hooks:
         command = (((container.spec.get("lifecycle") or {}).get(hook) or {}).get("exec") or {}).get("command")
         if command:
             texts.append(" ".join(str(part) for part in command))
@@ -61,9 +68,10 @@ def command_texts(container: ContainerView) -> List[str]:
 
 
 def workarounds(container: ContainerView, kinds: Iterable[str] = ("shutdown", "startup")) -> List[str]:
+    """The legacy-sidecar workarounds in the container's command and hooks (not a sidecar's postStart)."""
     found: List[str] = []
     wanted = set(kinds)
-    text = "\n".join(command_texts(container))
+    text = "\n".join(command_texts(container, own_hooks(container)))
     covered = set()
     for pattern, what, kind in WORKAROUNDS:
         if kind not in wanted:
@@ -85,8 +93,25 @@ def injector_hint(container: ContainerView) -> Optional[str]:
     return None
 
 
+# Controllers that build their pods themselves (not from a pod template the user writes) and add and stop
+# their own helper containers: owner kind -> the controller's name.
+POD_BUILDERS = {"Workflow": "Argo Workflows", "TaskRun": "Tekton Pipelines"}
+
+
+def pod_builder(pod: PodView) -> Optional[str]:
+    """The controller that generated this pod itself, if it is one of POD_BUILDERS."""
+    return POD_BUILDERS.get((pod.owner or {}).get("kind") or "")
+
+
 def migration_remedy(container: ContainerView, pod: PodView, snapshot: Snapshot) -> str:
     """How to make this legacy sidecar a native one: the injector's switch, or the moved container."""
+    builder = pod_builder(pod)
+    if builder:
+        owner = pod.owner or {}
+        return (f"Nothing to migrate in your YAML: {builder} generates this pod itself (it is owned by "
+                f"{q(owner.get('kind'))} {q(owner.get('name'))}) and injects {q(container.name)}, which it also "
+                "stops when the step ends. How its helper containers are declared is up to the controller's "
+                "version and configuration, not to a pod template.")
     snippet = migrated_sidecar_snippet(container, pod, template_path(pod, snapshot))
     hint = injector_hint(container)
     text = (f"Make {q(container.name)} a native sidecar: an initContainers entry with restartPolicy: Always "
@@ -120,14 +145,19 @@ def legacy_sidecar(rule, pod: PodView, snapshot: Snapshot):
         found = workarounds(container) + [w for app in pod.apps for w in workarounds(app)]
         if found:
             evidence.append(q("workarounds in use: " + "; ".join(found)))
-        if pod.runs_to_completion:
-            end = "must exit by itself for the pod to finish"
+        builder = pod_builder(pod)
+        if builder:
+            message = (f"{q(container.name)} runs as a plain container in a pod that {builder} generates: the "
+                       "controller adds it and ends it when the step finishes, so there is nothing to migrate "
+                       "in your YAML.")
         else:
-            end = "is stopped together with it, so the app may lose it while still draining"
-        message = (f"{q(container.name)} runs as a plain container, so Kubernetes orders nothing around it: it "
-                   f"starts in parallel with the app and {end}. As a native sidecar it would start first and be "
-                   "stopped after the app.")
-        yield rule.finding(container.name, message, lambda: migration_remedy(container, pod, snapshot), evidence)
+            end = ("must exit by itself for the pod to finish" if pod.runs_to_completion else
+                   "is stopped together with it, so the app may lose it while still draining")
+            message = (f"{q(container.name)} runs as a plain container, so Kubernetes orders nothing around it: "
+                       f"it starts in parallel with the app and {end}. As a native sidecar it would start first "
+                       "and be stopped after the app.")
+        yield rule.finding(container.name, message,
+                           lambda sidecar=container: migration_remedy(sidecar, pod, snapshot), evidence)
 
 
 @rule("legacy-workaround", INFO,
@@ -151,7 +181,7 @@ def legacy_workaround(rule, pod: PodView, snapshot: Snapshot):
         found = workarounds(container)
         if not found:
             continue
-        evidence = [q(f"{container.name} command: {text}") for text in command_texts(container)]
+        evidence = [q(f"{container.name} command: {text}") for text in command_texts(container, own_hooks(container))]
         if pod.legacy_sidecars:
             state = (f"this pod still has legacy sidecars ({', '.join(q(c.name) for c in pod.legacy_sidecars)}): "
                      "make them native first, then drop the workaround")

@@ -9,9 +9,10 @@ from kubectl_sidecars.model.timeutil import parse_time
 from kubectl_sidecars.model.view import Termination
 from kubectl_sidecars.rules.catalog import ERROR, INFO, WARNING, rule
 from kubectl_sidecars.rules.common import (apps_done, container_events, ended, event_line, has_post_start,
-                                           image_repository, migrated_sidecar_snippet, placeholder_probe, pod_failed, q,
-                                           restart_budget, seconds, serves, startup_probe_for, state_line,
-                                           template_path, to_yaml, took, when, words)
+                                           image_repository, is_proxy, listening_ports, local_ports,
+                                           migrated_sidecar_snippet, placeholder_probe, pod_failed, q,
+                                           restart_budget, seconds, serves, ships_telemetry, startup_probe_for,
+                                           state_line, template_path, to_yaml, took, when, words)
 from kubectl_sidecars.snapshot import Snapshot
 
 QUICK_FAILURE = 30  # an app failing this soon after it started failed at start-up
@@ -89,6 +90,26 @@ def _needs(sidecar: ContainerView) -> str:
     return f"it listens on {', '.join(ports)}" if ports else "it is a helper the app may depend on"
 
 
+def dependency(sidecar: ContainerView, app: ContainerView) -> Optional[Tuple[str, bool]]:
+    """Why `app` may need `sidecar` up at start-up, and whether that is sure enough to blame a failed pod on
+    it (an error); None when the app plausibly does not need it (a log or metrics shipper)."""
+    ports = listening_ports(sidecar)
+    used = [p for p in local_ports(app) if p in ports]
+    if used:
+        return f"{q(app.name)} points at localhost:{used[0]}, where it listens", True
+    if ships_telemetry(sidecar):
+        return None
+    if is_proxy(sidecar):
+        return "it is a proxy the app's connections go through" + (
+            f" (it listens on {', '.join(map(str, ports))})" if ports else ""), True
+    listens = f"it listens on {', '.join(map(str, ports))}" if ports else ""
+    if listens and words(sidecar.name).endswith(("-sidecar-", "-proxy-")):
+        return f"{listens} and is named as the app's helper", True
+    if listens or "readiness" in sidecar.probes:
+        return listens or "it has a readinessProbe, like a server", False
+    return None
+
+
 @rule("app-started-before-sidecar-ready", WARNING,
       title="An app container failed at start-up while a sidecar it needs was not serving yet "
             "(error when the pod failed)",
@@ -104,22 +125,25 @@ Make the sidecar a native sidecar with a startupProbe that passes once it serves
 containers only after it. For a native sidecar, add the startupProbe. Retrying the first connection in the app
 also helps.""")
 def app_before_sidecar(rule, pod: PodView, snapshot: Snapshot):
-    candidates = [s for s in pod.sidecars + pod.legacy_sidecars if serves(s)]
+    candidates = pod.sidecars + pod.legacy_sidecars
     if not candidates:
         return
     failed = pod_failed(pod)
     for app in pod.apps:
+        needed = [(s, dependency(s, app)) for s in candidates]
+        needed = [(s, need) for s, need in needed if need]
         for failure in _quick_failures(app):
-            races: List[Tuple[ContainerView, str]] = []
-            for sidecar in candidates:
+            races: List[Tuple[ContainerView, str, Tuple[str, bool]]] = []
+            for sidecar, need in needed:
                 if _ordered(sidecar, app):
                     continue
                 why = _race(sidecar, failure)
                 if why:
-                    races.append((sidecar, why))
+                    races.append((sidecar, why, need))
             if not races:
                 continue
-            sidecar, why = races[0]
+            races.sort(key=lambda race: not race[2][1])  # the surest dependency first
+            sidecar, why, (needs, sure) = races[0]
             ran = seconds(failure.started_at, failure.finished_at)
             current = failure is app.terminated
             kind = ("a legacy sidecar: it starts in parallel with the app, with nothing to make the app wait "
@@ -128,7 +152,7 @@ def app_before_sidecar(rule, pod: PodView, snapshot: Snapshot):
                     "so the app was started before it served")
             message = (f"{q(app.name)} started at {when(failure.started_at)} and failed {took(ran)} later (exit "
                        f"{failure.exit_code}, {q(failure.reason or 'no reason')}) while {why}; "
-                       f"{q(sidecar.name)} is {kind} ({_needs(sidecar)}).")
+                       f"{q(sidecar.name)} is {kind} ({needs}).")
             if failed and current:
                 message += (" With restartPolicy Never the app is not restarted: this pod cannot succeed."
                             if pod.restart_policy == "Never" else " The pod failed.")
@@ -138,7 +162,7 @@ def app_before_sidecar(rule, pod: PodView, snapshot: Snapshot):
             if not current:
                 evidence.append(q(f"{app.name} last state: exit {failure.exit_code} ({failure.reason}), started "
                                   f"{when(failure.started_at)}, finished {when(failure.finished_at)}"))
-            evidence += [state_line(s, snapshot.now) for s, _ in races]
+            evidence += [state_line(s, snapshot.now) for s, _, _ in races]
             if sidecar.type == "legacy-sidecar":
                 remedy = migrated_sidecar_snippet(sidecar, pod, template_path(pod, snapshot))
                 remedy = (f"Make {q(sidecar.name)} a native sidecar with a startupProbe, so the app starts only "
@@ -150,7 +174,11 @@ def app_before_sidecar(rule, pod: PodView, snapshot: Snapshot):
                 remedy = (f"Give {q(sidecar.name)} a startupProbe that passes once it serves; the app containers "
                           "then start only after it:\n" + to_yaml({"spec": {"initContainers": [
                               {"name": sidecar.name, "startupProbe": probe}]}}) + (f"\n{comment}" if comment else ""))
-            severity = ERROR if failed and current else None
+            severity = ERROR if failed and current and sure else None
+            if failed and current and not sure:
+                message += (f" Whether {q(app.name)} needs {q(sidecar.name)} is not known (nothing in its command "
+                            "or environment points at it), so this is only a warning: check the app's own logs "
+                            "first.")
             long_ago = seconds(failure.finished_at, snapshot.now)
             if (not current and app.state == "running" and app.ready and long_ago is not None
                     and long_ago > RECOVERED_AFTER):

@@ -15,6 +15,21 @@ def node_ready(node):
     return None
 
 
+# DisruptionTarget reasons that mean the node itself is gone or unreachable.
+NODE_LOST_DISRUPTIONS = ("DeletionByTaintManager", "DeletionByPodGC")
+
+
+def node_lost(pod: PodView):
+    """Why the pod's node is lost (status.reason NodeLost, DisruptionTarget by the taint manager), or None."""
+    target = pod.conditions.get("DisruptionTarget") or {}
+    parts = []
+    if pod.reason == "NodeLost":
+        parts.append("status.reason: NodeLost")
+    if target.get("status") == "True" and target.get("reason") in NODE_LOST_DISRUPTIONS:
+        parts.append(f"DisruptionTarget: {target.get('reason')}")
+    return ", ".join(parts) or None
+
+
 @rule("stuck-terminating", WARNING,
       title="A pod is Terminating well past its grace period with a sidecar still running",
       explanation="""
@@ -38,6 +53,22 @@ def stuck_terminating(rule, pod: PodView, snapshot: Snapshot):
     main = alive[0]
     evidence = [q(f"deletionTimestamp {when(pod.deleted)} (deletion + {pod.grace_period}s grace), {took(overdue)} ago")]
     evidence += [state_line(c, snapshot.now) for c in pod.containers if c.type != "ephemeral"]
+    lost = node_lost(pod)
+    if lost:
+        # The node is gone or unreachable: the states above are the last it reported, and no sidecar holds
+        # anything back. Name the cause, not a container.
+        evidence.append(q(lost + (f": {pod.message}" if pod.message else "")))
+        message = (f"The pod has been Terminating {took(overdue)} past the end of its {pod.grace_period}s grace "
+                   f"period because its node {q(pod.node)} is lost ({q(lost)}): no kubelet can confirm that its "
+                   "containers stopped, so the last reported states (still running) stay as they are. The "
+                   "sidecars are not the cause.")
+        remedy = (f"Check the node: kubectl get node {q(pod.node or 'NODE')}. Once it is back the kubelet "
+                  "finishes the pod; if it is gone for good, delete the Node object, or force the deletion: "
+                  f"kubectl delete pod {q(pod.name)} -n {q(pod.namespace)} --grace-period=0 --force (only once "
+                  "the machine is really down: the containers may still run on it). A controller then creates "
+                  "a replacement.")
+        yield rule.finding(None, message, remedy, evidence)
+        return
     causes = []
     ready = node_ready(snapshot.node(pod.node))
     if ready is False:

@@ -259,7 +259,7 @@ def test_unknown_flag_is_one_line_and_exits_2():
 
 def test_bare_plugin_prints_help():
     result = cli()
-    assert result.returncode == 0 and result.stdout.startswith("Usage: kubectl-sidecars")
+    assert result.returncode == 0 and result.stdout.startswith("Usage: kubectl sidecars [OPTIONS] COMMAND")
 
 
 def test_named_pod_missing_from_the_input_exits_3():

@@ -2,7 +2,7 @@
 
 from tests.unit.podfactory import (container, cronjob_native_probe, event, findings_of, http_probe,
                                    istio_legacy_deployment, logshipper, pi_native, pod, running, serious, term,
-                                   terminated, waiting, with_code)
+                                   terminated, ts, waiting, with_code)
 
 SIGKILLED, OOM, LIVENESS, CRASHLOOP = ("sidecar-sigkilled", "sidecar-oomkilled", "sidecar-liveness-killed",
                                        "sidecar-crashloop")
@@ -70,6 +70,8 @@ def test_liveness_kill_is_not_sigkilled():
 
 def test_sigkilled_notes_when_events_were_not_read_and_a_liveness_probe_exists():
     p = pi_native(137)
+    # SIGKILLed when the 30s grace period that began as pi finished (at 13s) ran out
+    p["status"]["initContainerStatuses"][0]["state"]["terminated"]["finishedAt"] = ts(44)
     p["spec"]["initContainers"][0]["livenessProbe"] = http_probe(5000)
     found = with_code(findings_of(p, events_read=False), SIGKILLED)
     assert any("events were not read" in e for e in found[0].evidence)
@@ -145,3 +147,82 @@ def test_restarting_repeatedly_without_back_off_yet():
     p = istio_legacy_deployment(restarts=4, last=term(1, 200, 230))
     found = with_code(findings_of(p, now=300), CRASHLOOP)
     assert len(found) == 1
+
+
+# --- sidecar-sigkilled near misses: pods the node ended, kubelet-made exits, kills at other moments -----
+
+def _evicted(reason="Evicted", disruption="TerminationByKubelet", unknown=False):
+    """A Deployment pod with a legacy istio-proxy, ended by its node: every container killed at once."""
+    p = istio_legacy_deployment()
+    p["status"]["phase"] = "Failed"
+    p["status"]["reason"] = reason
+    p["status"]["message"] = "The node was low on resource: memory. Threshold quantity: 100Mi, available: 91636Ki. "
+    if disruption:
+        p["status"]["conditions"].append({"type": "DisruptionTarget", "status": "True", "lastProbeTime": None,
+                                          "lastTransitionTime": ts(3000), "reason": disruption,
+                                          "message": "The node was low on resource: memory."})
+    for status in p["status"]["containerStatuses"]:
+        status.update(ready=False, started=False)
+        if unknown:
+            status["state"] = {"terminated": {"exitCode": 137, "reason": "ContainerStatusUnknown",
+                                              "message": "The container could not be located when the pod was "
+                                                         "terminated", "startedAt": None, "finishedAt": None}}
+        else:
+            status["state"] = {"terminated": term(137, 4, 3000)}
+    return p
+
+
+def test_sigkilled_is_not_reported_for_evicted_pods():
+    assert with_code(findings_of(_evicted(), now=4000), SIGKILLED) == []
+    assert with_code(findings_of(_evicted(unknown=True), now=4000), SIGKILLED) == []
+    # the pod's reason alone, or the condition alone, is enough
+    assert with_code(findings_of(_evicted(disruption=None), now=4000), SIGKILLED) == []
+    assert with_code(findings_of(_evicted(reason=None), now=4000), SIGKILLED) == []
+
+
+def test_sigkilled_is_not_reported_for_a_lost_node_or_a_kubelet_made_exit():
+    assert with_code(findings_of(_evicted(reason="NodeLost", disruption="DeletionByTaintManager"), now=4000),
+                     SIGKILLED) == []
+    # ContainerStatusUnknown: the kubelet wrote the 137 itself, with no timestamps
+    p = logshipper()
+    p["status"]["initContainerStatuses"][0]["state"] = {"terminated": {
+        "exitCode": 137, "reason": "ContainerStatusUnknown", "startedAt": None, "finishedAt": None,
+        "message": "The container could not be located when the pod was terminated"}}
+    assert with_code(findings_of(p), SIGKILLED) == []
+
+
+def test_sigkilled_needs_the_137_to_come_when_the_grace_period_ran_out():
+    # killed together with the app (no grace period at all)
+    p = logshipper()
+    p["status"]["containerStatuses"][0]["state"]["terminated"].update(exitCode=137, reason="Error",
+                                                                       finishedAt=ts(74))
+    assert with_code(findings_of(p), SIGKILLED) == []
+    # 3s after the app: not the deadline of a 30s grace period
+    p = logshipper()
+    p["status"]["initContainerStatuses"][0]["state"]["terminated"]["finishedAt"] = ts(46)
+    assert with_code(findings_of(p), SIGKILLED) == []
+    # hours after the app finished, with no deletion: not a grace period that began when it ended
+    p = logshipper()
+    p["status"]["initContainerStatuses"][0]["state"]["terminated"]["finishedAt"] = ts(43 + 7200)
+    assert with_code(findings_of(p, now=8000), SIGKILLED) == []
+    # the real thing keeps firing: 31s after the app, with a 30s grace period
+    assert [f.container for f in with_code(findings_of(logshipper()), SIGKILLED)] == ["logshipper"]
+
+
+def test_sigkilled_on_a_drain_counts_from_the_deletion_request():
+    # kubectl drain evicts through the API: a graceful deletion with the pod's own grace period
+    p = pod("web-1", owner=("ReplicaSet", "web-5d8f"), restart_policy="Always", deleted=100, containers=[
+        (container("web", "nginx:1.27"), terminated(0, 3, 71, reason="Completed")),
+        (container("fluent-bit", "fluent/fluent-bit:3.1"), terminated(137, 3, 101)),
+    ])
+    p["status"]["conditions"].append({"type": "DisruptionTarget", "status": "True", "lastProbeTime": None,
+                                      "lastTransitionTime": ts(70), "reason": "EvictionByEvictionAPI",
+                                      "message": "Eviction API: evicting"})
+    found = with_code(findings_of(p, now=110), SIGKILLED)
+    assert [f.container for f in found] == ["fluent-bit"]
+    # a legacy helper blocked for an hour, then the pod deleted: measured from the deletion, not the app
+    blocked = pod("pi-x", owner=("Job", "pi"), deleted=3630, containers=[
+        (container("pi", "perl:5.34.0"), terminated(0, 3, 9)),
+        (container("sidecar", "hwchiu/netutils"), terminated(137, 3, 3631))])
+    found = with_code(findings_of(blocked, now=3700), SIGKILLED)
+    assert len(found) == 1 and "after the pod's deletion was requested" in found[0].message

@@ -30,10 +30,14 @@ def test_restart_policy_stripped_from_the_template():
     assert "dropped it" in found[0].message and "v1.28.9" in found[0].message
 
 
-def test_a_plain_init_step_running_long_is_only_a_warning():
+def test_a_plain_init_step_running_long_is_a_note_then_only_a_warning():
     p = _stuck(name="migrate", image="example/migrate:7")
     assert with_code(findings_of(p, now=120), NEVER) == []
-    found = with_code(findings_of(p, now=900), NEVER)
+    # six minutes of a migration: worth a note, not an alarm, and no "make it a sidecar"
+    noted = with_code(findings_of(p, now=365), NEVER)
+    assert [f.severity for f in noted] == ["info"]
+    assert "restartPolicy" not in noted[0].remedy and "kubectl logs" in noted[0].remedy
+    found = with_code(findings_of(p, now=1000), NEVER)
     assert [f.severity for f in found] == ["warning"]
 
 
@@ -44,3 +48,68 @@ def test_init_never_exits_near_misses():
     p = pod("job-1", init=[(container("fluent-bit", "fluent/fluent-bit:3.1"), terminated(0, 2, 4))],
             containers=[(container("main", "example/app:1"), running(5))])
     assert with_code(findings_of(p, now=3000), NEVER) == []
+
+
+# --- one-shot helper forms and plain steps are not sidecars missing restartPolicy ---------------------
+
+def _init(spec, started=5, **kwargs):
+    return pod("scheduler-6d5c4b3a2-gs1ab", owner=("ReplicaSet", "scheduler-6d5c4b3a2"), restart_policy="Always",
+               init=[(spec, running(started, ready=False, started_flag=None))],
+               containers=[(container("scheduler", "apache/airflow:2.9.3"),
+                            waiting("PodInitializing", started_flag=False))], initialized=False, **kwargs)
+
+
+def _git_sync(**extra):
+    return container("git-sync-init", "registry.k8s.io/git-sync/git-sync:v4.2.4", **extra)
+
+
+def test_one_shot_git_sync_cloning_for_minutes_is_not_an_error():
+    for spec in (_git_sync(env=[{"name": "GITSYNC_REPO", "value": "https://github.com/example/dags"},
+                                {"name": "GITSYNC_ONE_TIME", "value": "true"}]),
+                 container("git-sync", "registry.k8s.io/git-sync/git-sync:v3.6.9",
+                           env=[{"name": "GIT_SYNC_ONE_TIME", "value": "true"}]),
+                 container("clone", "registry.k8s.io/git-sync/git-sync:v4.2.4",
+                           args=["--repo=https://github.com/example/dags", "--one-time"]),
+                 _git_sync()):  # named as an init step
+        assert with_code(findings_of(_init(spec), now=125), NEVER) == [], spec["name"]
+        noted = with_code(findings_of(_init(spec), now=365), NEVER)
+        assert [f.severity for f in noted] == ["info"], spec["name"]
+        assert "restartPolicy: Always" not in noted[0].remedy
+
+
+def test_git_sync_without_one_time_as_a_plain_init_container_is_an_error():
+    spec = container("git-sync", "registry.k8s.io/git-sync/git-sync:v4.2.4",
+                     args=["--repo=https://github.com/example/dags", "--period=60s"])
+    found = with_code(findings_of(_init(spec), now=125), NEVER)
+    assert [(f.severity, f.container) for f in found] == [("error", "git-sync")]
+    assert "restartPolicy: Always" in found[0].remedy
+
+
+def test_vault_agent_init_that_keeps_running_is_failing_to_authenticate():
+    spec = container("vault-agent-init", "hashicorp/vault:1.17.2", command=["/bin/sh", "-ec"],
+                     args=["echo ${VAULT_CONFIG?} | base64 -d > /home/vault/config.json && vault agent "
+                           "-config=/home/vault/config.json"])
+    assert with_code(findings_of(_init(spec), now=125), NEVER) == []
+    found = with_code(findings_of(_init(spec), now=365), NEVER)
+    assert [f.severity for f in found] == ["warning"]
+    assert "authentication" in found[0].message
+    assert "restartPolicy: Always" not in found[0].remedy and "vault.hashicorp.com/role" in found[0].remedy
+
+
+def test_an_init_container_with_ports_is_a_warning_then_an_error():
+    spec = container("warmer", "registry.example.com/cache-warmer:3", ports=[8080])
+    assert with_code(findings_of(_init(spec), now=40), NEVER) == []
+    assert [f.severity for f in with_code(findings_of(_init(spec), now=125), NEVER)] == ["warning"]
+    found = with_code(findings_of(_init(spec), now=365), NEVER)
+    assert [f.severity for f in found] == ["error"] and "8080" in found[0].message
+
+
+def test_verdict_of_a_job_waiting_on_a_slow_init_step_does_not_say_never():
+    from kubectl_sidecars.rules import job_verdict
+    from tests.unit.podfactory import snapshot
+
+    p = _stuck(name="migrate", image="example/migrate:7", owner=("Job", "migrate"))
+    j = job("migrate", template=p, active=1)
+    verdict = job_verdict(j, snapshot(p, jobs=[j], now=400))
+    assert verdict.reason.startswith("Not done yet") and "never" not in verdict.reason.lower()
+    assert "\"migrate\" is still running" in verdict.reason

@@ -163,3 +163,121 @@ def test_complete_job_has_no_job_findings():
     verdict = job_verdict(j, snapshot(p, jobs=[j]))
     assert verdict.findings == [] and verdict.status == "Complete" and verdict.completions == "1/1"
     assert CATALOG["job-failed-by-sidecar"].severity == "error"
+
+
+# --- job-blocked-by-legacy-sidecar: near misses of workflow pods and fresh ends ---------------------
+
+def test_blocked_is_a_warning_until_the_grace_period_ran_out_then_an_error():
+    # pi finished at 9s: the helper may still be on its way out for a grace period
+    early = with_code(findings_of(pi_legacy(), now=30), BLOCKED)
+    assert [(f.severity, f.container) for f in early] == [("warning", "sidecar")]
+    assert "can never finish" not in early[0].message and "21s after the app finished" in early[0].message
+    assert "unless it exits" in early[0].message
+    late = with_code(findings_of(pi_legacy(), now=9 + 61), BLOCKED)
+    assert [f.severity for f in late] == ["error"] and "can never finish" in late[0].message
+    # a longer grace period is waited out too
+    slow = pi_legacy()
+    slow["spec"]["terminationGracePeriodSeconds"] = 120
+    assert [f.severity for f in with_code(findings_of(slow, now=9 + 90), BLOCKED)] == ["warning"]
+    assert [f.severity for f in with_code(findings_of(slow, now=9 + 121), BLOCKED)] == ["error"]
+
+
+def _two_workers():
+    """A Job pod of two workers: one finished, the other still busy (nothing marks it as a helper)."""
+    return pod("nightly-export-b7c8d", owner=("Job", "nightly-export"), containers=[
+        (container("export-users", "registry.example.com/exporter:1.2", command=["./export", "users"]),
+         terminated(0, 3, 100)),
+        (container("export-orders", "registry.example.com/exporter:1.2", command=["./export", "orders"]),
+         running(3)),
+    ])
+
+
+def test_blocked_never_fires_at_once_on_a_second_worker_still_busy():
+    for now in (130, 400, 690):
+        assert with_code(findings_of(_two_workers(), now=now), BLOCKED) == [], now
+    found = with_code(findings_of(_two_workers(), now=100 + 11 * 60), BLOCKED)
+    assert [(f.severity, f.container) for f in found] == [("warning", "export-orders")]
+    assert "still running 11 min after the app finished" in found[0].message
+    assert "worker still busy" in found[0].message
+    # hours later it is still only a warning: the evidence is behaviour alone
+    assert [f.severity for f in with_code(findings_of(_two_workers(), now=100 + 5 * 3600), BLOCKED)] == ["warning"]
+
+
+def test_blocked_by_the_default_container_annotation_alone_is_a_late_warning():
+    p = pod("report-x1", owner=("Job", "report"), annotations={"kubectl.kubernetes.io/default-container": "main"},
+            containers=[(container("uploader", "registry.example.com/uploader:2"), running(2)),
+                        (container("main", "registry.example.com/report:2"), terminated(0, 3, 100))])
+    assert with_code(findings_of(p, now=300), BLOCKED) == []
+    found = with_code(findings_of(p, now=100 + 15 * 60), BLOCKED)
+    assert [(f.severity, f.container) for f in found] == [("warning", "uploader")]
+    assert "not the pod's main container" in found[0].message
+
+
+def test_blocked_skips_pods_whose_controller_ends_them():
+    istio = '{"initContainers":["istio-init"],"containers":["istio-proxy"]}'
+    argo = pod("hello-world-x7k9p", owner=("Workflow", "hello-world-x7k9p"),
+               annotations={"kubectl.kubernetes.io/default-container": "main", "sidecar.istio.io/status": istio},
+               containers=[
+                   (container("wait", "quay.io/argoproj/argoexec:v3.5.10", command=["argoexec", "wait"]), running(2)),
+                   (container("main", "docker/whalesay:latest", command=["cowsay", "hello"]), terminated(0, 3, 5)),
+                   (container("istio-proxy", "docker.io/istio/proxyv2:1.22.3"), running(2))])
+    tekton = pod("build-run-8xk2l-pod", owner=("TaskRun", "build-run-8xk2l"), containers=[
+        (container("step-clone", "cgr.dev/chainguard/git:latest", command=["/tekton/bin/entrypoint"]),
+         terminated(0, 3, 30)),
+        (container("step-push", "gcr.io/kaniko-project/executor:v1.23.0", command=["/tekton/bin/entrypoint"]),
+         running(3))])
+    runner = pod("arc-runner-8h4fd", owner=("EphemeralRunner", "arc-runner-8h4fd"), containers=[
+        (container("runner", "ghcr.io/actions/actions-runner:2.319.1", command=["/home/runner/run.sh"]),
+         terminated(0, 3, 30)),
+        (container("dind", "docker:dind", args=["dockerd", "--host=unix:///var/run/docker.sock"]), running(3))])
+    for p in (argo, tekton, runner):
+        for now in (60, 3600):
+            assert with_code(findings_of(p, now=now), BLOCKED) == [], (p["metadata"]["name"], now)
+    # the same istio-proxy in a bare pod (no controller to end it) is blocked
+    bare = pod("one-off-migrate", owner=None, annotations={"sidecar.istio.io/status": istio}, containers=[
+        (container("migrate", "registry.example.com/migrate:1"), terminated(0, 3, 5)),
+        (container("istio-proxy", "docker.io/istio/proxyv2:1.22.3"), running(2))])
+    found = with_code(findings_of(bare, now=600), BLOCKED)
+    assert [(f.severity, f.container) for f in found] == [("error", "istio-proxy")]
+    assert "the pod stays Running and can never finish" in found[0].message
+
+
+def test_blocked_gives_a_helper_watching_a_done_file_a_moment():
+    def make():
+        return pod("etl-done-1", owner=("Job", "etl-done"), containers=[
+            (container("main", "registry.example.com/etl:1", command=["/bin/sh", "-c", "./etl && touch /shared/done"]),
+             terminated(0, 3, 100)),
+            (container("log-shipper", "registry.example.com/log-shipper:2.0", command=["/bin/sh", "-c"],
+                       args=["./ship & while [ ! -f /shared/done ]; do sleep 1; done; kill %1"]), running(2))])
+    assert with_code(findings_of(make(), now=110), BLOCKED) == []
+    late = with_code(findings_of(make(), now=400), BLOCKED)
+    assert [f.severity for f in late] == ["error"] and "done" in " ".join(late[0].evidence)
+
+
+def test_weak_evidence_kinds_are_the_classifier_s():
+    from kubectl_sidecars.model.classify import EVIDENCE_KINDS
+    from kubectl_sidecars.rules.jobs import WEAK_EVIDENCE
+
+    assert set(WEAK_EVIDENCE) <= set(EVIDENCE_KINDS)
+
+
+def test_verdict_of_a_job_with_a_second_worker_still_busy():
+    p = _two_workers()
+    j = job("nightly-export", template=p, active=1)
+    verdict = job_verdict(j, snapshot(p, jobs=[j], now=400))
+    assert verdict.reason.startswith("The Job is running") and "never" not in verdict.reason.lower()
+    late = job_verdict(j, snapshot(p, jobs=[j], now=100 + 11 * 60))
+    assert late.reason.startswith("Not done yet") and "\"export-orders\" is still running" in late.reason
+    assert late.reason.count(". ") == 0 and late.reason.endswith(".")
+
+
+def test_failed_job_whose_app_failed_beside_a_log_shipper_is_not_blamed_on_it():
+    p = pod("report-badarg", owner=("Job", "report"), init=[
+        (container("fluent-bit", "cr.fluentbit.io/fluent/fluent-bit:3.1.4", ports=[2020], restart_policy="Always"),
+         terminated(0, 2, 7)),
+    ], containers=[(container("report", "registry.example.com/report:1.0", args=["--date", "yesterday"]),
+                    terminated(2, 4, 5))])
+    j = job("report", template=p, failed=1, backoff_limit=0, conditions=[(
+        "Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit")])
+    verdict = job_verdict(j, snapshot(p, jobs=[j], now=120))
+    assert verdict.findings == [] and "because of sidecar" not in verdict.reason

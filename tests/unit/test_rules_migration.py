@@ -1,5 +1,7 @@
 """legacy-sidecar and legacy-workaround."""
 
+import copy
+
 import pytest
 
 from tests.unit.podfactory import (container, findings_of, istio_legacy_deployment, logshipper, pi_legacy, pod,
@@ -94,3 +96,61 @@ def test_every_remedy_snippet_is_valid_yaml():
             for chunk in _chunks(finding.remedy):
                 if any(line.startswith(("spec:", "metadata:")) for line in chunk):
                     assert isinstance(yaml.safe_load("\n".join(chunk)), dict), finding.code
+
+
+# --- a sidecar's own postStart gate is no workaround; pods built by workflow controllers -----------
+
+LINKERD_AWAIT = {"postStart": {"exec": {"command": ["/usr/lib/linkerd/linkerd-await", "--timeout=2m",
+                                                    "--port=4191"]}}}
+
+
+def _linkerd(native):
+    proxy = container("linkerd-proxy", "cr.l5d.io/linkerd/proxy:stable-2.14.10", ports=[4143, 4191],
+                      restart_policy="Always" if native else None, lifecycle=LINKERD_AWAIT)
+    app = container("emojivoto-web", "docker.l5d.io/buoyantio/emojivoto-web:v11", ports=[8080])
+    annotations = {"linkerd.io/proxy-version": "stable-2.14.10", "linkerd.io/inject": "enabled"}
+    if native:
+        return pod("web-q8r2t", owner=("ReplicaSet", "web-6b8f79c6d8"), restart_policy="Always",
+                   annotations=annotations, init=[(proxy, running(2))], containers=[(app, running(4))])
+    return pod("web-lgcy1", owner=("ReplicaSet", "web-6b8f79c6d8"), restart_policy="Always",
+               annotations=annotations, containers=[(proxy, running(2)), (app, running(4))])
+
+
+def test_linkerd_await_in_the_proxy_s_own_post_start_is_not_a_workaround():
+    for native in (True, False):
+        found = findings_of(_linkerd(native), now=3600)
+        assert with_code(found, WORKAROUND) == [], native
+        assert all("workarounds in use" not in e for f in with_code(found, LEGACY) for e in f.evidence)
+    # the same command in the app's postStart, or wrapping the app, is one
+    p = _linkerd(native=True)
+    p["spec"]["containers"][0]["lifecycle"] = LINKERD_AWAIT
+    assert [f.container for f in with_code(findings_of(p, now=3600), WORKAROUND)] == ["emojivoto-web"]
+
+
+def test_legacy_sidecar_of_a_workflow_pod_has_nothing_to_migrate():
+    argo = pod("hello-world-a1b2c", owner=("Workflow", "hello-world-x7k9p"),
+               annotations={"kubectl.kubernetes.io/default-container": "main"}, containers=[
+                   (container("wait", "quay.io/argoproj/argoexec:v3.5.10", command=["argoexec", "wait"]),
+                    terminated(0, 2, 12)),
+                   (container("main", "docker/whalesay:latest", command=["cowsay", "hello"]), terminated(0, 3, 10))])
+    found = with_code(findings_of(argo), LEGACY)
+    assert [f.container for f in found] == ["wait"]
+    assert "Argo Workflows" in found[0].remedy and "Nothing to migrate" in found[0].remedy
+    assert "initContainers" not in found[0].remedy
+    assert "nothing to migrate" in found[0].message
+    # the same container in a Job's pod gets the migration
+    job_pod = copy.deepcopy(argo)
+    job_pod["metadata"]["ownerReferences"][0].update(kind="Job", name="hello", apiVersion="batch/v1")
+    assert "initContainers:" in with_code(findings_of(job_pod), LEGACY)[0].remedy
+
+
+def test_each_legacy_sidecar_gets_its_own_remedy():
+    istio = '{"initContainers":["istio-init"],"containers":["istio-proxy"]}'
+    p = pod("trial-1", owner=("Job", "trial"), annotations={"sidecar.istio.io/status": istio}, containers=[
+        (container("training", "mnist:v1"), running(3)),
+        (container("istio-proxy", "docker.io/istio/proxyv2:1.22.0"), running(2)),
+        (container("fluent-bit", "fluent/fluent-bit:3.1"), running(2)),
+    ])
+    remedies = {f.container: f.remedy for f in with_code(findings_of(p), LEGACY)}
+    assert "sidecar.istio.io/nativeSidecar" in remedies["istio-proxy"]
+    assert "- name: fluent-bit" in remedies["fluent-bit"] and "nativeSidecar" not in remedies["fluent-bit"]

@@ -15,7 +15,7 @@ def _report(*pods, jobs=(), color=False, notes=(), now=600):
 def test_job_verdict_comes_first_then_pods_and_findings():
     p = cronjob_legacy_race()
     j = job("sidecar-cronjob-29000000", template=p, active=1)
-    text = _report(p, jobs=[j], now=9)
+    text = _report(p, jobs=[j], now=120)  # past the grace period: the error, not the early warning
     lines = text.splitlines()
     assert lines[0].startswith("Job default/sidecar-cronjob-29000000") and "Running" in lines[0]
     assert "COMPLETIONS 0/1   ACTIVE 1   SUCCEEDED 0   FAILED 0   CONDITIONS <none>" in lines[1]

@@ -199,3 +199,60 @@ def test_init_before_sidecar_near_misses():
         (container("mysql-client", "mysql:8.4"), terminated(0, 3, 4)),
     ], containers=[(container("svc", "example/svc:1"), running(7))])
     assert with_code(findings_of(p), INIT_FIRST) == []
+
+
+# --- app-started-before-sidecar-ready: only sidecars the app plausibly needs -------------------------
+
+def _quick_failure_beside(sidecar_spec, app_env=None, app_args=None):
+    """A Job pod (restartPolicy Never): a native sidecar started at 2s, the app started at 4s and exited 2
+    one second later."""
+    extra = {"env": [{"name": k, "value": v} for k, v in app_env.items()]} if app_env else {}
+    return pod("report-badarg", owner=("Job", "report"), init=[(sidecar_spec, terminated(0, 2, 7))], containers=[
+        (container("report", "registry.example.com/report:1.0", args=app_args or ["--date", "yesterday"],
+                   **extra), terminated(2, 4, 5))])
+
+
+def test_race_is_not_blamed_on_a_log_shipper_with_a_metrics_port():
+    for name, image, port in (("fluent-bit", "cr.fluentbit.io/fluent/fluent-bit:3.1.4", 2020),
+                              ("otel-agent", "otel/opentelemetry-collector-contrib:0.108.0", 8888),
+                              ("log-shipper", "registry.example.com/shipper:2", 9102),
+                              ("promtail", "grafana/promtail:3.1.0", 3101)):
+        spec = container(name, image, ports=[port], restart_policy="Always")
+        assert with_code(findings_of(_quick_failure_beside(spec), now=120), RACE) == [], name
+
+
+def test_race_with_a_sidecar_matched_only_by_its_port_is_at_most_a_warning():
+    spec = container("cache", "memcached:1.6.29", ports=[11211], restart_policy="Always")
+    found = with_code(findings_of(_quick_failure_beside(spec), now=120), RACE)
+    assert [(f.severity, f.container) for f in found] == [("warning", "report")]
+    assert "it listens on 11211" in found[0].message and "only a warning" in found[0].message
+
+
+def test_race_with_a_sidecar_whose_port_the_app_points_at_is_an_error():
+    spec = container("cache", "memcached:1.6.29", ports=[11211], restart_policy="Always")
+    for p in (_quick_failure_beside(spec, app_env={"MEMCACHED_URL": "localhost:11211"}),
+              _quick_failure_beside(spec, app_args=["--cache", "http://127.0.0.1:11211/"]),
+              _quick_failure_beside(spec, app_env={"CACHE_HOST": "127.0.0.1", "CACHE_PORT": "11211"})):
+        found = with_code(findings_of(p, now=120), RACE)
+        assert [(f.severity, f.container) for f in found] == [("error", "report")]
+        assert "points at localhost:11211" in found[0].message
+    # pointing at another port is no reference to this one
+    other = _quick_failure_beside(spec, app_env={"API_URL": "http://localhost:8080"})
+    assert [f.severity for f in with_code(findings_of(other, now=120), RACE)] == ["warning"]
+
+
+def test_race_with_a_proxy_stays_an_error_and_fails_the_job_by_the_sidecar():
+    from kubectl_sidecars.rules import job_verdict
+    from tests.unit.podfactory import job, snapshot
+
+    spec = container("cloud-sql-proxy", "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.0",
+                     args=["--port=5432", "proj:region:db"], restart_policy="Always")
+    p = _quick_failure_beside(spec)
+    found = with_code(findings_of(p, now=120), RACE)
+    assert [(f.severity, f.container) for f in found] == [("error", "report")]
+    assert "proxy" in found[0].message
+    j = job("report", template=p, failed=1, backoff_limit=0, conditions=[(
+        "Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit")])
+    culprits = [f.container for f in job_verdict(j, snapshot(p, jobs=[j], now=120)).findings
+                if f.code == "job-failed-by-sidecar"]
+    assert culprits == ["cloud-sql-proxy"]

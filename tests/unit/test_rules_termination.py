@@ -36,3 +36,21 @@ def test_terminating_near_misses():
     p = pod("job-1", containers=[(container("main", "example/app:1"), terminated(0, 3, 9))])
     assert with_code(findings_of(p, now=900), STUCK) == []
     assert running  # imported for symmetry with the other modules
+
+
+def test_terminating_on_a_lost_node_names_the_cause_not_the_sidecar():
+    p = _deleted(60)
+    p["status"]["reason"] = "NodeLost"
+    p["status"]["message"] = "Node worker-1 which was running pod reviews-v1-545db77b95-w8hlc is unresponsive"
+    p["status"]["conditions"].append({"type": "DisruptionTarget", "status": "True", "lastProbeTime": None,
+                                      "lastTransitionTime": "2025-03-01T10:00:30Z",
+                                      "reason": "DeletionByTaintManager",
+                                      "message": "Taint manager: deleting due to NoExecute taint"})
+    found = with_code(findings_of(p, now=7200, nodes=[node(ready=False)]), STUCK)
+    assert [(f.severity, f.container) for f in found] == [("warning", None)]
+    message = found[0].message
+    assert "status.reason: NodeLost" in message and "DisruptionTarget: DeletionByTaintManager" in message
+    assert "not the cause" in message and "--force" in found[0].remedy
+    # the condition alone names it too
+    p["status"].pop("reason")
+    assert "DeletionByTaintManager" in with_code(findings_of(p, now=7200), STUCK)[0].message
