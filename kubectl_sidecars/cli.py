@@ -11,6 +11,7 @@ import click
 from kubectl_sidecars import __version__
 from kubectl_sidecars.errors import (EXIT_FINDINGS, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, SidecarsError,
                                      UsageError)
+from kubectl_sidecars.kinds import diagnose_kind
 SOURCE_OPTIONS = ("files", "kubeconfig", "context", "request_timeout", "chunk_size")
 
 
@@ -142,15 +143,6 @@ def status(pods, output, containers, **params):
                               _colour(params["no_color"])))
 
 
-KIND_ALIASES = {
-    "pod": "pod", "pods": "pod", "po": "pod",
-    "job": "job", "jobs": "job",
-    "cronjob": "cronjob", "cronjobs": "cronjob", "cj": "cronjob",
-    "deployment": "deployment", "deployments": "deployment", "deploy": "deployment",
-    "statefulset": "statefulset", "statefulsets": "statefulset", "sts": "statefulset",
-    "daemonset": "daemonset", "daemonsets": "daemonset", "ds": "daemonset",
-    "replicaset": "replicaset", "replicasets": "replicaset", "rs": "replicaset",
-}
 FAIL_ON = ("error", "warning", "info", "never")
 
 
@@ -160,7 +152,7 @@ def _target(words) -> tuple:
         words = tuple(words[0].split("/", 1))
     if not words:
         return None, None
-    kind = KIND_ALIASES.get(words[0].lower())
+    kind = diagnose_kind(words[0])
     if kind is None:
         raise UsageError(f"unknown kind {words[0]!r}: use one of pod, job, cronjob, deployment, "
                                "statefulset, daemonset, replicaset")

@@ -17,21 +17,13 @@ import sys
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
 
+from kubectl_sidecars.kinds import DIAGNOSE_KINDS, diagnose_kind
+
 # Cobra's ShellCompDirective bits (github.com/spf13/cobra, completions.go).
 DIRECTIVE_ERROR = 1
 DIRECTIVE_NO_FILE_COMP = 4
 DIRECTIVE_DEFAULT = 0  # let the shell complete file names
 
-# `diagnose KIND NAME`: the kinds offered, and the spellings accepted for an already typed KIND.
-DIAGNOSE_KINDS = {
-    "pod": "Pod", "job": "Job", "cronjob": "CronJob", "deployment": "Deployment",
-    "statefulset": "StatefulSet", "daemonset": "DaemonSet", "replicaset": "ReplicaSet",
-}
-KIND_ALIASES = {
-    "po": "pod", "pods": "pod", "jobs": "job", "cj": "cronjob", "cronjobs": "cronjob",
-    "deploy": "deployment", "deployments": "deployment", "sts": "statefulset", "statefulsets": "statefulset",
-    "ds": "daemonset", "daemonsets": "daemonset", "rs": "replicaset", "replicasets": "replicaset",
-}
 # Option values that are file names: let the shell complete them.
 FILE_OPTIONS = ("kubeconfig", "files")
 # Completion must answer quickly: a cluster read gives up after this unless --request-timeout is typed.
@@ -257,11 +249,6 @@ def _option_values(option, line: Line, prefix: str) -> Answer:
     return Answer()
 
 
-def _kind(typed: str) -> Optional[str]:
-    kind = KIND_ALIASES.get(typed.lower(), typed.lower())
-    return kind if kind in DIAGNOSE_KINDS else None
-
-
 def _arguments(command: str, line: Line, prefix: str) -> Answer:
     args = line.args
     if command == "status":
@@ -270,15 +257,15 @@ def _arguments(command: str, line: Line, prefix: str) -> Answer:
     if command == "diagnose":
         if not args and "/" in prefix:  # kubectl's KIND/NAME spelling
             typed_kind, _, partial = prefix.partition("/")
-            kind = _kind(typed_kind)
+            kind = diagnose_kind(typed_kind)
             if kind is None:
                 return Answer()
             names = Cluster(line).names(DIAGNOSE_KINDS[kind])
             return Answer([Candidate(f"{typed_kind}/{n}") for n in names if n.startswith(partial)])
         if not args:
             return Answer(_names(DIAGNOSE_KINDS, prefix))
-        if len(args) == 1 and "/" not in args[0] and _kind(args[0]) is not None:
-            return Answer(_names(Cluster(line).names(DIAGNOSE_KINDS[_kind(args[0])]), prefix))
+        if len(args) == 1 and "/" not in args[0] and diagnose_kind(args[0]) is not None:
+            return Answer(_names(Cluster(line).names(DIAGNOSE_KINDS[diagnose_kind(args[0])]), prefix))
         return Answer()
     if command == "explain" and not args:
         return Answer(_matching(finding_codes(), prefix))

@@ -5,12 +5,11 @@ from datetime import datetime, timezone
 from typing import Iterable, List, Optional, Tuple
 
 from kubectl_sidecars.errors import ApiError
+from kubectl_sidecars.kinds import DIAGNOSE_KINDS
 from kubectl_sidecars.model import PodView, build_pod_view
 from kubectl_sidecars.selection import Selection
 from kubectl_sidecars.snapshot import Snapshot
 
-WORKLOAD_KINDS = {"deployment": "Deployment", "statefulset": "StatefulSet", "daemonset": "DaemonSet",
-                  "replicaset": "ReplicaSet"}
 
 
 def open_source(files: Tuple[str, ...], kubeconfig: Optional[str], context: Optional[str],
@@ -88,7 +87,7 @@ def diagnosis_snapshot(source, kind: Optional[str], name: Optional[str], selecti
             jobs = _recent_jobs(source, cronjob, namespace, recent_jobs)
         pods = [p for job in jobs for p in source.list("Pod", namespace, selector_of(job))]
     else:
-        workload = dict(source.get(WORKLOAD_KINDS[kind], namespace, name), kind=WORKLOAD_KINDS[kind])
+        workload = dict(source.get(DIAGNOSE_KINDS[kind], namespace, name), kind=DIAGNOSE_KINDS[kind])
         snapshot.workloads = [workload]
         pods = source.list("Pod", namespace, selector_of(workload))
     snapshot.pods = views(pods)

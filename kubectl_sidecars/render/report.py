@@ -4,23 +4,17 @@
 import re
 import textwrap
 from datetime import datetime
-from typing import Dict, List, Optional
+from typing import Dict, List
 
-from colorama import Fore, Style
+from colorama import Fore
 
 from kubectl_sidecars.model.timeutil import age
+from kubectl_sidecars.render.style import SEVERITY_COLOURS, paint
 from kubectl_sidecars.sanitize import clean
 
 WIDTH = 100
 LABELS = {"error": "ERROR", "warning": "WARNING", "info": "INFO"}
-COLOURS = {"error": Fore.RED, "warning": Fore.YELLOW, "info": Fore.CYAN}
 YAMLISH = re.compile(r"^(\s|#|[\w./-]+:(\s|$))")
-
-
-def _paint(text: str, colour: Optional[str], enabled: bool, bright: bool = False) -> str:
-    if not enabled or (colour is None and not bright):
-        return text
-    return f"{Style.BRIGHT if bright else ''}{colour or ''}{text}{Style.RESET_ALL}"
 
 
 def _wrap(text: str, indent: str) -> List[str]:
@@ -44,9 +38,9 @@ def clean_lines(text: str) -> List[str]:
 
 def _finding(finding, colour: bool, seen_remedies: Dict[str, str], catalog) -> List[str]:
     label = LABELS.get(finding.severity, finding.severity.upper())
-    head = _paint(f"{label:<8}", COLOURS.get(finding.severity), colour, bright=finding.severity == "error")
+    head = paint(f"{label:<8}", SEVERITY_COLOURS.get(finding.severity), colour, bright=finding.severity == "error")
     where = f"   container {clean(finding.container)}" if finding.container else ""
-    lines = [f"  {head} {_paint(clean(finding.code), None, colour, bright=True)}{where}"]
+    lines = [f"  {head} {paint(clean(finding.code), None, colour, bright=True)}{where}"]
     rule = catalog.get(finding.code)
     if rule is not None:
         lines += _wrap(rule.title, "    ")
@@ -92,7 +86,7 @@ def _verdict(verdict, colour: bool, catalog) -> List[str]:
     name = f"Job {clean(verdict.namespace)}/{clean(verdict.name)}"
     state_colour = Fore.GREEN if verdict.status == "Complete" else Fore.RED if verdict.status == "Failed" else None
     conditions = ",".join(clean(c) for c in verdict.conditions) or "<none>"
-    lines = [f"{_paint(name, None, colour, bright=True)}   {_paint(clean(verdict.status), state_colour, colour)}",
+    lines = [f"{paint(name, None, colour, bright=True)}   {paint(clean(verdict.status), state_colour, colour)}",
              f"  COMPLETIONS {clean(verdict.completions)}   ACTIVE {clean(verdict.active)}   "
              f"SUCCEEDED {clean(verdict.succeeded)}   FAILED {clean(verdict.failed)}   CONDITIONS {conditions}"]
     lines += _wrap(verdict.reason, "  ")
@@ -104,7 +98,7 @@ def _verdict(verdict, colour: bool, catalog) -> List[str]:
 
 def _pod(pod, findings, now: datetime, colour: bool, catalog) -> List[str]:
     name = f"Pod {clean(pod.namespace)}/{clean(pod.name)}"
-    lines = [f"{_paint(name, None, colour, bright=True)}   READY {clean(pod.ready)}   STATUS {clean(pod.status)}"
+    lines = [f"{paint(name, None, colour, bright=True)}   READY {clean(pod.ready)}   STATUS {clean(pod.status)}"
              f"   AGE {age(pod.created, now)}"]
     containers = ", ".join(f"{clean(c.name)} ({clean(c.type)})" for c in pod.containers)
     if containers:

@@ -1,9 +1,10 @@
 """Colour only on a terminal, never with NO_COLOR or --no-color; and kubectl's plain table layout."""
 
 import os
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 import tabulate as tabulate_module
+from colorama import Fore, Style
 from tabulate import DataRow, TableFormat, tabulate
 
 from kubectl_sidecars.sanitize import clean
@@ -13,8 +14,7 @@ KUBECTL_FORMAT = TableFormat(lineabove=None, linebelowheader=None, linebetweenro
                              headerrow=DataRow("", "   ", ""), datarow=DataRow("", "   ", ""),
                              padding=0, with_header_hide=None)
 
-SEVERITY_COLOURS = {"error": "\x1b[31m", "warning": "\x1b[33m", "info": "\x1b[36m"}
-RESET = "\x1b[0m"
+SEVERITY_COLOURS = {"error": Fore.RED, "warning": Fore.YELLOW, "info": Fore.CYAN}
 
 
 def use_colour(stream, disabled: bool) -> bool:
@@ -23,8 +23,11 @@ def use_colour(stream, disabled: bool) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
-def paint(text: str, severity: str, colour: bool) -> str:
-    return f"{SEVERITY_COLOURS[severity]}{text}{RESET}" if colour and severity in SEVERITY_COLOURS else text
+def paint(text: str, colour: Optional[str], enabled: bool, bright: bool = False) -> str:
+    """text in a colorama colour (a Fore constant or None), and bold when bright."""
+    if not enabled or (colour is None and not bright):
+        return text
+    return f"{Style.BRIGHT if bright else ''}{colour or ''}{text}{Style.RESET_ALL}"
 
 
 def table(headers: Sequence[str], rows: List[Sequence]) -> str:
@@ -40,5 +43,5 @@ class Painted(str):
     """A cell already sanitised and coloured by the renderer."""
 
 
-def painted(text: str, severity: str, colour: bool) -> Painted:
-    return Painted(paint(clean(text), severity, colour))
+def painted(text: str, severity: str, enabled: bool) -> Painted:
+    return Painted(paint(clean(text), SEVERITY_COLOURS.get(severity), enabled))

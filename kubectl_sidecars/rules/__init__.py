@@ -12,6 +12,7 @@ from kubectl_sidecars.snapshot import Snapshot
 # Importing the families registers their rules.
 from kubectl_sidecars.rules import exits, init, jobs, migration, startup, termination, versions
 from kubectl_sidecars.rules.common import apps_done, ended, q, seconds, took
+from kubectl_sidecars.rules.jobs import true_conditions
 
 FAMILIES = (jobs, startup, exits, init, versions, termination, migration)
 
@@ -99,10 +100,6 @@ def completions_column(job: dict) -> str:
     return f"{succeeded}/1 of {parallelism}" if parallelism > 1 else f"{succeeded}/1"
 
 
-def _conditions(job: dict) -> List[dict]:
-    return [c for c in (job.get("status") or {}).get("conditions") or [] if c.get("status") == "True"]
-
-
 def _condition_text(condition: dict) -> str:
     parts = [condition.get("reason"), condition.get("message")]
     return q(": ".join(p for p in parts if p))
@@ -115,7 +112,7 @@ def job_verdict(job: dict, snapshot: Snapshot, findings_of: Optional[FindingsOf]
     """Where one Job stands, and one sentence on why it is not done (or that it is)."""
     findings_of = findings_of or (lambda pod: pod_findings(pod, snapshot))
     metadata, spec, status = job.get("metadata") or {}, job.get("spec") or {}, job.get("status") or {}
-    conditions = _conditions(job)
+    conditions = true_conditions(job)
     names = [c.get("type") for c in conditions]
     job_findings: List[Finding] = []
     for rule in rules_of(JOB):

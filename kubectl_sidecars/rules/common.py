@@ -6,8 +6,9 @@ from datetime import datetime, timezone
 from typing import Iterable, List, Optional, Tuple
 
 from kubectl_sidecars.model import ContainerView, PodView
-from kubectl_sidecars.model.classify import helper_evidence, image_repository, words
+from kubectl_sidecars.model.classify import image_repository, words
 from kubectl_sidecars.model.timeutil import format_time, human_duration, parse_time
+from kubectl_sidecars.model.timeutil import seconds_between as seconds  # noqa: F401 (the rules' name for it)
 from kubectl_sidecars.sanitize import clean
 from kubectl_sidecars.snapshot import Snapshot
 
@@ -30,12 +31,6 @@ def when(moment: Optional[datetime]) -> str:
 
 def took(seconds: Optional[float]) -> str:
     return human_duration(seconds) if seconds is not None else "an unknown time"
-
-
-def seconds(start: Optional[datetime], end: Optional[datetime]) -> Optional[float]:
-    if start is None or end is None:
-        return None
-    return (end - start).total_seconds()
 
 
 # Names and images of helpers that ship the pod's logs, metrics or traces somewhere: an app does not wait

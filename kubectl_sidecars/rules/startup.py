@@ -364,7 +364,8 @@ MESH_INIT_NAMES = ("istio-init", "istio-validation", "linkerd-init", "linkerd-ne
                    "kuma-init", "consul-connect-inject-init", "cni-validation")
 
 
-def is_proxy(container: ContainerView) -> bool:
+def is_network_proxy(container: ContainerView) -> bool:
+    """Narrower than common.is_proxy: what an init container's traffic would have to go through."""
     text = words(container.name) + words(image_repository(container.image))
     return any(f"-{w}-" in text for w in PROXY_WORDS)
 
@@ -396,7 +397,7 @@ sticks in Init. Reported as a warning when that init container is failing while 
 List the proxy as a native sidecar (restartPolicy: Always, with a startupProbe) before the init containers that
 need it.""")
 def init_before_sidecar(rule, pod: PodView, snapshot: Snapshot):
-    proxies = [s for s in pod.sidecars + pod.legacy_sidecars if is_proxy(s)]
+    proxies = [s for s in pod.sidecars + pod.legacy_sidecars if is_network_proxy(s)]
     if not proxies:
         return
     mesh_inits = set(MESH_INIT_NAMES) | set(_injector_inits(pod))

@@ -233,8 +233,7 @@ def _(kube, ns, name):
 
 @state("failed-then-deleted", "0/1", "Error")
 def _(kube, ns, name):
-    pod = kube.pod(ns, name, containers=[container("app")], restart_policy="Never",
-                   statuses=[terminated("app", 1)])
+    kube.pod(ns, name, containers=[container("app")], restart_policy="Never", statuses=[terminated("app", 1)])
     # A finished pod is deleted at once; a finalizer keeps it, deletionTimestamp set, for the printer.
     kube.api.patch(pod_path(ns, name), {"metadata": {"finalizers": ["example.com/keep-for-audit"]}})
     kube.api.delete(pod_path(ns, name))
