@@ -16,7 +16,6 @@ RUN_TO_COMPLETION_OWNERS = ("Job",)
 class Termination:
     exit_code: Optional[int]
     reason: Optional[str]
-    signal: Optional[int]
     started_at: Optional[datetime]
     finished_at: Optional[datetime]
     message: Optional[str]
@@ -25,7 +24,7 @@ class Termination:
     def of(cls, terminated: Optional[dict]) -> Optional["Termination"]:
         if terminated is None:
             return None
-        return cls(terminated.get("exitCode"), terminated.get("reason"), terminated.get("signal"),
+        return cls(terminated.get("exitCode"), terminated.get("reason"),
                    parse_time(terminated.get("startedAt")), parse_time(terminated.get("finishedAt")),
                    terminated.get("message"))
 
@@ -64,8 +63,6 @@ class ContainerView:
 class PodView:
     namespace: str
     name: str
-    uid: Optional[str]
-    labels: Dict[str, str]
     annotations: Dict[str, str]
     owner: Optional[Dict[str, str]]
     phase: str
@@ -80,8 +77,6 @@ class PodView:
     restart_policy: str
     conditions: Dict[str, dict]
     containers: List[ContainerView]
-    spec: dict = field(repr=False, default_factory=dict)
-    finalizers: List[str] = field(default_factory=list)
     reason: Optional[str] = None  # status.reason: Evicted, NodeLost, a kubelet's rejection reason...
     message: Optional[str] = None
 
@@ -168,8 +163,6 @@ def build_pod_view(pod: dict) -> PodView:
     return PodView(
         namespace=metadata.get("namespace") or "",
         name=metadata.get("name") or "",
-        uid=metadata.get("uid"),
-        labels=metadata.get("labels") or {},
         annotations=metadata.get("annotations") or {},
         owner=_owner(metadata),
         phase=status.get("phase") or "",
@@ -184,9 +177,6 @@ def build_pod_view(pod: dict) -> PodView:
         restart_policy=spec.get("restartPolicy") or "Always",
         conditions={c.get("type"): c for c in status.get("conditions") or []},
         containers=containers,
-        spec={k: v for k, v in spec.items() if k not in ("containers", "initContainers", "ephemeralContainers",
-                                                          "volumes")},
-        finalizers=metadata.get("finalizers") or [],
         reason=status.get("reason"),
         message=status.get("message"),
     )
