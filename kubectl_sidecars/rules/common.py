@@ -1,9 +1,10 @@
 """Helpers the rule families share: timestamps and durations as the report prints them, the events
 about one container, which sidecars serve something, and the YAML of a migrated container."""
 
+import functools
 import re
 from datetime import datetime, timezone
-from typing import Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from kubectl_sidecars.model import ContainerView, PodView
 from kubectl_sidecars.model.classify import image_repository, words
@@ -221,19 +222,22 @@ def _flag(value) -> str:
 class Note(str):
     """A mapping value printed as a YAML comment instead of a key: `# key: text`."""
 
+    def __repr__(self) -> str:  # unlike the same text as a value, for to_yaml's memory
+        return f"Note({str.__repr__(self)})"
+
 
 _NOTE_MARK = "~note~ "
 _NOTE_LINE = re.compile(r"^(?P<pad>\s*)(?P<key>[^:]+): '" + re.escape(_NOTE_MARK) + r"(?P<text>.*)'$")
 
 
+@functools.lru_cache(maxsize=None)
 def _snippet_dumper():
     import yaml
 
-    class SnippetDumper(yaml.SafeDumper):
-        """Block style with lists indented under their key, as people write manifests."""
-
-        def increase_indent(self, flow=False, indentless=False):
-            return super().increase_indent(flow, False)
+    # libyaml's emitter where present (remedies are written for thousands of pods); both emitters write
+    # the same block-style text for these small documents.
+    class SnippetDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+        """A dumper of our own, so that the Note representer stays out of PyYAML's shared one."""
 
     SnippetDumper.add_representer(Note, lambda dumper, note: dumper.represent_scalar(
         "tag:yaml.org,2002:str", _NOTE_MARK + note, style="'"))
@@ -241,11 +245,22 @@ def _snippet_dumper():
 
 
 def to_yaml(value, indent: int = 0) -> str:
-    """A Kubernetes snippet for a remedy; Note values become comments."""
+    """A Kubernetes snippet for a remedy; Note values become comments. The replicas of one workload share
+    their containers, so each distinct snippet is written once."""
+    key = (repr(value), indent)
+    if key not in _WRITTEN:
+        _WRITTEN[key] = _write_yaml(value, indent)
+    return _WRITTEN[key]
+
+
+_WRITTEN: Dict[Tuple[str, int], str] = {}
+
+
+def _write_yaml(value, indent: int) -> str:
     import yaml
 
     text = yaml.dump(value, Dumper=_snippet_dumper(), default_flow_style=False, sort_keys=False,
-                     allow_unicode=True, width=1 << 20)
+                     allow_unicode=True, width=1 << 20, indent=2)
     lines = []
     for line in text.splitlines():
         note = _NOTE_LINE.match(line)

@@ -1,7 +1,8 @@
 """Legacy sidecars that could be native ones, and the hacks that only exist because they are not."""
 
+import functools
 import re
-from typing import Iterable, List, Optional, Tuple
+from typing import FrozenSet, Iterable, List, Optional, Tuple
 
 from kubectl_sidecars.model import ContainerView, PodView
 from kubectl_sidecars.rules.catalog import INFO, rule
@@ -69,12 +70,16 @@ def command_texts(container: ContainerView, hooks: Iterable[str] = ("postStart",
 
 def workarounds(container: ContainerView, kinds: Iterable[str] = ("shutdown", "startup")) -> List[str]:
     """The legacy-sidecar workarounds in the container's command and hooks (not a sidecar's postStart)."""
+    return list(_workarounds_in("\n".join(command_texts(container, own_hooks(container))), frozenset(kinds)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _workarounds_in(text: str, kinds: FrozenSet[str]) -> Tuple[str, ...]:
+    """Several rules ask, per container, and replicas share their commands: each text is searched once."""
     found: List[str] = []
-    wanted = set(kinds)
-    text = "\n".join(command_texts(container, own_hooks(container)))
     covered = set()
     for pattern, what, kind in WORKAROUNDS:
-        if kind not in wanted:
+        if kind not in kinds:
             continue
         for match in pattern.finditer(text):
             span = range(match.start(), match.end())
@@ -83,7 +88,7 @@ def workarounds(container: ContainerView, kinds: Iterable[str] = ("shutdown", "s
             covered.update(span)
             if what not in found:
                 found.append(what)
-    return found
+    return tuple(found)
 
 
 def injector_hint(container: ContainerView) -> Optional[str]:
