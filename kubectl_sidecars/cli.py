@@ -180,8 +180,8 @@ def diagnose(target, output, fail_on, recent_jobs, **params):
     """
     from kubectl_sidecars.pipeline import diagnosis_snapshot
     from kubectl_sidecars.render.report import render_report
-    from kubectl_sidecars.render.structured import dump
-    from kubectl_sidecars.rules import diagnose as judge
+    from kubectl_sidecars.render.structured import diagnosis_document, dump
+    from kubectl_sidecars.rules import diagnose as judge, worst_severity
     from kubectl_sidecars.rules.catalog import severity_rank
 
     kind, name = _target(target)
@@ -194,12 +194,10 @@ def diagnose(target, output, fail_on, recent_jobs, **params):
     if output == "table":
         click.echo(render_report(diagnosis, snapshot.now, _colour(params["no_color"])))
     else:
-        click.echo(dump(diagnosis.to_dict(), output))
-    if fail_on != "never":
-        found = [f for _, findings in diagnosis.pods for f in findings]
-        found += [f for verdict in diagnosis.verdicts for f in verdict.findings]
-        if any(severity_rank(f.severity) >= severity_rank(fail_on) for f in found):
-            sys.exit(EXIT_FINDINGS)
+        click.echo(dump(diagnosis_document(diagnosis), output))
+    worst = worst_severity(diagnosis.findings())
+    if fail_on != "never" and worst and severity_rank(worst) >= severity_rank(fail_on):
+        sys.exit(EXIT_FINDINGS)
 
 
 @main.command()

@@ -124,12 +124,10 @@ def render_report(diagnosis, now: datetime, color: bool) -> str:
         blocks.append(_pod(pod, findings, now, color, CATALOG))
     if not blocks:
         blocks.append(["No pods or Jobs to diagnose."])
-    codes = {f.code for _, findings in diagnosis.pods for f in findings}
-    codes |= {f.code for v in diagnosis.verdicts for f in v.findings}
     tail: List[str] = []
     for note in diagnosis.notes:
         tail += _wrap(f"Note: {note}", "")
-    if codes:
+    if diagnosis.findings():
         tail.append("Run `kubectl sidecars explain CODE` for the full explanation of a finding.")
     if tail:
         blocks.append(tail)

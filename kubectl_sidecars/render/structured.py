@@ -33,6 +33,23 @@ def status_document(rows) -> dict:
     return {"apiVersion": API_VERSION, "kind": "SidecarStatus", "pods": [pod_dict(p, f) for p, f in rows]}
 
 
+def verdict_dict(verdict) -> dict:
+    return {"namespace": verdict.namespace, "name": verdict.name, "completions": verdict.completions,
+            "active": verdict.active, "succeeded": verdict.succeeded, "failed": verdict.failed,
+            "conditions": list(verdict.conditions), "done": verdict.done, "status": verdict.status,
+            "reason": verdict.reason, "findings": [f.to_dict() for f in verdict.findings]}
+
+
+def diagnosis_document(diagnosis) -> dict:
+    return {
+        "apiVersion": API_VERSION, "kind": "SidecarDiagnosis",
+        "jobs": [verdict_dict(v) for v in diagnosis.verdicts],
+        "pods": [{"namespace": pod.namespace, "name": pod.name, "ready": pod.ready, "status": pod.status,
+                  "findings": [f.to_dict() for f in findings]} for pod, findings in diagnosis.pods],
+        "notes": list(diagnosis.notes),
+    }
+
+
 def dump(document: dict, output: str) -> str:
     """JSON or YAML with every control, bidi and separator character escaped, so that no string from the
     cluster reaches a terminal raw; parsed back, the values are unchanged."""

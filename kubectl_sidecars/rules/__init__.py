@@ -83,12 +83,6 @@ class JobVerdict:
     reason: str
     findings: List[Finding] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
-        return {"namespace": self.namespace, "name": self.name, "completions": self.completions,
-                "active": self.active, "succeeded": self.succeeded, "failed": self.failed,
-                "conditions": list(self.conditions), "done": self.done, "status": self.status,
-                "reason": self.reason, "findings": [f.to_dict() for f in self.findings]}
-
 
 def completions_column(job: dict) -> str:
     """kubectl's COMPLETIONS column."""
@@ -237,15 +231,9 @@ class Diagnosis:
     pods: List[Tuple[PodView, List[Finding]]]
     notes: List[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
-        return {
-            "apiVersion": "kubectl-sidecars/v1",
-            "kind": "SidecarDiagnosis",
-            "jobs": [v.to_dict() for v in self.verdicts],
-            "pods": [{"namespace": pod.namespace, "name": pod.name, "ready": pod.ready, "status": pod.status,
-                      "findings": [f.to_dict() for f in findings]} for pod, findings in self.pods],
-            "notes": list(self.notes),
-        }
+    def findings(self) -> List[Finding]:
+        """Every finding, of the Jobs and of the pods."""
+        return [f for v in self.verdicts for f in v.findings] + [f for _, found in self.pods for f in found]
 
 
 def diagnose(snapshot: Snapshot, jobs: List[dict]) -> Diagnosis:

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from kubectl_sidecars.render.structured import diagnosis_document
 from kubectl_sidecars.rules import (CATALOG, Diagnosis, JobVerdict, catalog_markdown, diagnose, explain,
                                     job_verdict, pod_findings, worst_severity)
 from kubectl_sidecars.rules.catalog import SEVERITIES, Finding
@@ -153,7 +154,7 @@ def test_diagnosis_json_shape():
     snap.notes.append("events: forbidden; diagnosis without events")
     diagnosis = diagnose(snap, jobs)
     assert isinstance(diagnosis, Diagnosis)
-    document = json.loads(json.dumps(diagnosis.to_dict()))
+    document = json.loads(json.dumps(diagnosis_document(diagnosis)))
     assert document["apiVersion"] == "kubectl-sidecars/v1" and document["kind"] == "SidecarDiagnosis"
     assert [j["name"] for j in document["jobs"]] == ["pi"]
     assert set(document["jobs"][0]) >= {"namespace", "name", "completions", "active", "succeeded", "failed",
