@@ -104,6 +104,16 @@ class PodView:
         return self.of_type(LEGACY)
 
     @property
+    def all_sidecars(self) -> List[ContainerView]:
+        """Native and legacy sidecars, in spec order."""
+        return self.of_type(SIDECAR, LEGACY)
+
+    @property
+    def initialized(self) -> bool:
+        """The kubelet's Initialized condition: every plain init container done, every sidecar started."""
+        return (self.conditions.get("Initialized") or {}).get("status") == "True"
+
+    @property
     def inits(self) -> List[ContainerView]:
         return self.of_type(INIT)
 

@@ -5,7 +5,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from kubectl_sidecars.model import ContainerView, PodView
 from kubectl_sidecars.model.classify import APP, INIT, LEGACY, SIDECAR
-from kubectl_sidecars.model.timeutil import age, human_duration
+from kubectl_sidecars.model.timeutil import age
 from kubectl_sidecars.render.style import painted, table
 from kubectl_sidecars.rules.catalog import Finding, severity_rank
 
@@ -14,7 +14,7 @@ Row = Tuple[PodView, List[Finding]]
 
 def restarts_cell(pod: PodView, now: datetime) -> str:
     if pod.restarts and pod.last_restart:
-        return f"{pod.restarts} ({human_duration((now - pod.last_restart).total_seconds())} ago)"
+        return f"{pod.restarts} ({age(pod.last_restart, now)} ago)"
     return str(pod.restarts)
 
 

@@ -34,10 +34,6 @@ GRACEFUL_DISRUPTIONS = ("EvictionByEvictionAPI", "PreemptionByScheduler")
 KUBELET_MADE = ("ContainerStatusUnknown",)
 
 
-def all_sidecars(pod: PodView) -> List[ContainerView]:
-    return pod.sidecars + pod.legacy_sidecars
-
-
 def terminations(container: ContainerView) -> List[Termination]:
     return [t for t in (container.terminated, container.last_terminated) if t is not None]
 
@@ -153,7 +149,7 @@ terminationGracePeriodSeconds to bound the delay.""")
 def sidecar_sigkilled(rule, pod: PodView, snapshot: Snapshot):
     if not at_pod_end(pod) or ended_by_the_node(pod):
         return
-    for container in all_sidecars(pod):
+    for container in pod.all_sidecars:
         term = container.terminated
         if container.state != "terminated" or term is None or term.exit_code != SIGKILL_EXIT or is_oom(term):
             continue
@@ -204,7 +200,7 @@ pod's restartPolicy. Sidecar requests add to the pod's requests for its whole li
       remedy="""
 Raise the sidecar's resources.limits.memory (and requests.memory), or reduce what it buffers.""")
 def sidecar_oomkilled(rule, pod: PodView, snapshot: Snapshot):
-    for container in all_sidecars(pod):
+    for container in pod.all_sidecars:
         oom = [t for t in terminations(container) if is_oom(t)]
         if not oom:
             continue
@@ -248,7 +244,7 @@ connections. Reported as an error when the sidecar is now in CrashLoopBackOff.""
 Loosen the livenessProbe (timeoutSeconds, failureThreshold, periodSeconds), add a startupProbe so liveness
 is only checked once the sidecar has started, or fix what makes the endpoint slow.""")
 def sidecar_liveness_killed(rule, pod: PodView, snapshot: Snapshot):
-    for container in all_sidecars(pod):
+    for container in pod.all_sidecars:
         for term in terminations(container):
             events = liveness_events(snapshot, pod, container, term)
             killing = [e for e in events if e.get("reason") == "Killing"]
@@ -298,7 +294,7 @@ long ago is not reported.""",
 Read the previous run's logs (kubectl logs POD -c CONTAINER --previous) and fix the cause: configuration,
 missing secrets or volumes, a dependency it cannot reach, too little memory.""")
 def sidecar_crashloop(rule, pod: PodView, snapshot: Snapshot):
-    for container in all_sidecars(pod):
+    for container in pod.all_sidecars:
         if not restarting(pod, container, snapshot.now):
             continue
         last = container.last_terminated or container.terminated

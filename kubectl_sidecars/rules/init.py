@@ -70,7 +70,7 @@ Give the container restartPolicy: Always (Kubernetes >= 1.29, or 1.28 with the S
 API server and every kubelet). If the field disappears on submit, upgrade the control plane or fix the webhook
 that drops it.""")
 def init_never_exits(rule, pod: PodView, snapshot: Snapshot):
-    if pod.deleted or ended(pod) or (pod.conditions.get("Initialized") or {}).get("status") == "True":
+    if pod.deleted or ended(pod) or pod.initialized:
         return
     node_version = kubelet_version(snapshot.node(pod.node))
     for container in pod.inits:

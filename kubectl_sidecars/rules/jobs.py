@@ -248,7 +248,7 @@ def _pod_culprits(pod: PodView, snapshot: Snapshot) -> List[Tuple[str, str]]:
 
 
 def _named_sidecar(pod: PodView, text: str) -> Optional[str]:
-    names = [c.name for c in pod.sidecars + pod.legacy_sidecars if c.name and c.name in text]
+    names = [c.name for c in pod.all_sidecars if c.name and c.name in text]
     return max(names, key=len) if names else None
 
 

@@ -125,7 +125,7 @@ Make the sidecar a native sidecar with a startupProbe that passes once it serves
 containers only after it. For a native sidecar, add the startupProbe. Retrying the first connection in the app
 also helps.""")
 def app_before_sidecar(rule, pod: PodView, snapshot: Snapshot):
-    candidates = pod.sidecars + pod.legacy_sidecars
+    candidates = pod.all_sidecars
     if not candidates:
         return
     failed = pod_failed(pod)
@@ -190,10 +190,6 @@ def app_before_sidecar(rule, pod: PodView, snapshot: Snapshot):
 
 # --- sidecar-startup-failed ---------------------------------------------------------------------------
 
-def _initialized(pod: PodView) -> bool:
-    return (pod.conditions.get("Initialized") or {}).get("status") == "True"
-
-
 def _held_back(pod: PodView) -> List[str]:
     return [c.name for c in pod.apps + pod.legacy_sidecars if c.state != "running" and c.state != "terminated"]
 
@@ -213,8 +209,8 @@ checks), or give the startupProbe a larger failureThreshold if it is just slow."
 def sidecar_startup_failed(rule, pod: PodView, snapshot: Snapshot):
     if pod.deleted or ended(pod):
         return
-    initialized = _initialized(pod)
-    for container in pod.sidecars + pod.legacy_sidecars:
+    initialized = pod.initialized
+    for container in pod.all_sidecars:
         why = _why_not_started(pod, container, snapshot, initialized)
         if not why:
             continue
@@ -294,7 +290,7 @@ def sidecar_not_ready(rule, pod: PodView, snapshot: Snapshot):
     if ready.get("status") == "True":
         return
     unready_since = parse_time(ready.get("lastTransitionTime"))
-    for container in pod.sidecars + pod.legacy_sidecars:
+    for container in pod.all_sidecars:
         if container.state != "running" or container.ready:
             continue
         if container.type == "sidecar" and not container.started:
@@ -397,7 +393,7 @@ sticks in Init. Reported as a warning when that init container is failing while 
 List the proxy as a native sidecar (restartPolicy: Always, with a startupProbe) before the init containers that
 need it.""")
 def init_before_sidecar(rule, pod: PodView, snapshot: Snapshot):
-    proxies = [s for s in pod.sidecars + pod.legacy_sidecars if is_network_proxy(s)]
+    proxies = [s for s in pod.all_sidecars if is_network_proxy(s)]
     if not proxies:
         return
     mesh_inits = set(MESH_INIT_NAMES) | set(_injector_inits(pod))

@@ -47,7 +47,7 @@ def stuck_terminating(rule, pod: PodView, snapshot: Snapshot):
     overdue = seconds(pod.deleted, snapshot.now)
     if overdue is None or overdue < OVERDUE:
         return
-    alive = [c for c in pod.sidecars + pod.legacy_sidecars if c.state == "running"]
+    alive = [c for c in pod.all_sidecars if c.state == "running"]
     if not alive:
         return
     main = alive[0]

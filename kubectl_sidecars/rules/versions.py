@@ -69,7 +69,7 @@ def native_sidecars_unsupported(rule, pod: PodView, snapshot: Snapshot):
         yield rule.finding(target, message, evidence=evidence)
     elif major_minor == (1, 28):
         working = any(c.started for c in pod.sidecars) or \
-            (pod.conditions.get("Initialized") or {}).get("status") == "True"
+            pod.initialized
         if working:
             return  # the gate is evidently on
         message = (f"Node {q(pod.node)} runs kubelet {q(text)}: native sidecars need the SidecarContainers feature "
