@@ -71,7 +71,8 @@ def helper_evidence(container: dict) -> Optional[str]:
     return None
 
 
-def _json_annotation(annotations: dict, key: str):
+def json_annotation(annotations: dict, key: str):
+    """An annotation holding JSON (injectors record what they added that way); None if absent or bad."""
     try:
         return json.loads(annotations.get(key) or "null")
     except ValueError:
@@ -81,11 +82,11 @@ def _json_annotation(annotations: dict, key: str):
 def _injected(annotations: dict, containers: List[dict]) -> Dict[str, str]:
     """Containers an injector says it added, with the annotation that says so."""
     found: Dict[str, str] = {}
-    istio = _json_annotation(annotations, ISTIO_STATUS)
+    istio = json_annotation(annotations, ISTIO_STATUS)
     if isinstance(istio, dict):
         for name in istio.get("containers") or []:
             found[name] = f"injected by Istio ({ISTIO_STATUS})"
-    kruise = _json_annotation(annotations, KRUISE_HASH)
+    kruise = json_annotation(annotations, KRUISE_HASH)
     if isinstance(kruise, dict):
         for sidecarset, upgrade in kruise.items():
             for name in (upgrade or {}).get("sidecarList") or [] if isinstance(upgrade, dict) else []:

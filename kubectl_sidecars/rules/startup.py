@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import List, Optional, Tuple
 
 from kubectl_sidecars.model import ContainerView, PodView
+from kubectl_sidecars.model.classify import ISTIO_STATUS, json_annotation
 from kubectl_sidecars.model.timeutil import parse_time
 from kubectl_sidecars.model.view import Termination
 from kubectl_sidecars.rules.catalog import ERROR, INFO, WARNING, rule
@@ -367,13 +368,8 @@ def is_network_proxy(container: ContainerView) -> bool:
 
 
 def _injector_inits(pod: PodView) -> List[str]:
-    import json
-
-    try:
-        status = json.loads(pod.annotations.get("sidecar.istio.io/status") or "null")
-    except ValueError:
-        status = None
-    return list((status or {}).get("initContainers") or []) if isinstance(status, dict) else []
+    status = json_annotation(pod.annotations, ISTIO_STATUS)
+    return list(status.get("initContainers") or []) if isinstance(status, dict) else []
 
 
 def _troubled(init: ContainerView) -> bool:
