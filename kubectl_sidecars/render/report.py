@@ -47,9 +47,9 @@ def _finding(finding, colour: bool, seen_remedies: Dict[str, str], catalog) -> L
     if finding.evidence:
         lines.append("    Seen:")
         for item in finding.evidence:
-            lines += _wrap(item, "      ")
+            lines += _wrap(clean(item), "      ")  # one line each, whatever the cluster's text held
     lines.append("    Means:")
-    lines += _wrap(finding.message, "      ")
+    lines += _wrap(clean(finding.message), "      ")
     lines.append("    Fix:")
     lines += _remedy(finding, seen_remedies)
     return lines
@@ -89,7 +89,7 @@ def _verdict(verdict, colour: bool, catalog) -> List[str]:
     lines = [f"{paint(name, None, colour, bright=True)}   {paint(clean(verdict.status), state_colour, colour)}",
              f"  COMPLETIONS {clean(verdict.completions)}   ACTIVE {clean(verdict.active)}   "
              f"SUCCEEDED {clean(verdict.succeeded)}   FAILED {clean(verdict.failed)}   CONDITIONS {conditions}"]
-    lines += _wrap(verdict.reason, "  ")
+    lines += _wrap(clean(verdict.reason), "  ")
     seen: Dict[str, str] = {}
     for finding in verdict.findings:
         lines += _finding(finding, colour, seen, catalog)

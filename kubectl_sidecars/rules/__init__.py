@@ -11,7 +11,7 @@ from kubectl_sidecars.snapshot import Snapshot
 
 # Importing the families registers their rules.
 from kubectl_sidecars.rules import exits, init, jobs, migration, startup, termination, versions
-from kubectl_sidecars.rules.common import apps_done, ended, q, seconds, took
+from kubectl_sidecars.rules.common import apps_done, ended, seconds, took
 from kubectl_sidecars.rules.jobs import true_conditions
 
 FAMILIES = (jobs, startup, exits, init, versions, termination, migration)
@@ -96,7 +96,7 @@ def completions_column(job: dict) -> str:
 
 def _condition_text(condition: dict) -> str:
     parts = [condition.get("reason"), condition.get("message")]
-    return q(": ".join(p for p in parts if p))
+    return ": ".join(p for p in parts if p)
 
 
 FindingsOf = Callable[[PodView], List[Finding]]
@@ -125,7 +125,7 @@ def job_verdict(job: dict, snapshot: Snapshot, findings_of: Optional[FindingsOf]
         condition = next(c for c in conditions if c.get("type") == "Failed")
         culprits = [f.container for f in job_findings if f.code == "job-failed-by-sidecar" and f.container]
         reason = f"The Job failed ({_condition_text(condition) or 'no reason given'})"
-        reason += (f", because of sidecar {', '.join(q(c) for c in culprits)}." if culprits else ".")
+        reason += (f", because of sidecar {', '.join(culprits)}." if culprits else ".")
     elif spec.get("suspend"):
         word = "Suspended"
         reason = "The Job is suspended (spec.suspend: true): it runs no pods until it is resumed."
@@ -167,21 +167,21 @@ def _why_not_done(job: dict, pods: List[PodView], snapshot: Snapshot, findings_o
     for pod in live:
         if apps_done(pod) and not pod.legacy_sidecars:
             if all(a.exit_code == 0 for a in pod.apps):
-                return (f"Not done yet: the app containers of pod {q(pod.name)} finished; the kubelet is stopping "
+                return (f"Not done yet: the app containers of pod {pod.name} finished; the kubelet is stopping "
                         "its sidecars, then the pod completes.")
             limit = (job.get("spec") or {}).get("backoffLimit")
-            return (f"Not done yet: an app container of pod {q(pod.name)} failed; once its sidecars are stopped "
+            return (f"Not done yet: an app container of pod {pod.name} failed; once its sidecars are stopped "
                     f"the pod fails and the Job retries ({(job.get('status') or {}).get('failed') or 0} of "
                     f"backoffLimit {6 if limit is None else limit} failures used).")
     if live:
         pod = live[0]
         more = f" (and {len(live) - 1} more)" if len(live) > 1 else ""
-        return f"The Job is running: pod {q(pod.name)}{more} is {q(pod.status)} (READY {q(pod.ready)})."
+        return f"The Job is running: pod {pod.name}{more} is {pod.status} (READY {pod.ready})."
     meta = job.get("metadata") or {}
     failed_create = [e for e in snapshot.events_about("Job", meta.get("namespace") or "", meta.get("name") or "")
                      if e.get("reason") == "FailedCreate"]
     if failed_create:
-        return f"The Job controller cannot create its pods: {q(failed_create[-1].get('message') or '')}"
+        return f"The Job controller cannot create its pods: {failed_create[-1].get('message') or ''}"
     if (job.get("status") or {}).get("active"):
         return "The Job has active pods, but none of them was read."
     return "The Job has no active pods yet."
@@ -189,16 +189,16 @@ def _why_not_done(job: dict, pods: List[PodView], snapshot: Snapshot, findings_o
 
 def _quoted(name: str) -> str:
     """Names in double quotes, as kubectl writes them: a container may well be called "sidecar"."""
-    return f'"{q(name)}"'
+    return f'"{name}"'
 
 
 def _blocked_sentence(code: str, pod: PodView, finding: Finding) -> str:
-    name, container = q(pod.name), _quoted(finding.container or "")
+    name, container = pod.name, _quoted(finding.container or "")
     if code == "job-blocked-by-legacy-sidecar" and finding.severity != ERROR:
         return (f"Not done yet: in pod {name}, every app container finished but {container} is still running; "
                 "if it never exits, the pod and the Job never finish.")
     if code == "init-never-exits" and finding.severity != ERROR:
-        return (f"Not done yet: pod {name} is still in {q(pod.status)}: init container {container} is still "
+        return (f"Not done yet: pod {name} is still in {pod.status}: init container {container} is still "
                 "running, so the app containers have not started.")
     if code == "job-blocked-by-legacy-sidecar":
         failed = [a.name for a in pod.apps if a.exit_code]
@@ -208,10 +208,10 @@ def _blocked_sentence(code: str, pod: PodView, finding: Finding) -> str:
         return (f"Never done: in pod {name}, every app container finished but legacy sidecar {container} is still "
                 "running, so the pod and the Job can never finish.")
     if code == "init-never-exits":
-        return (f"Not done: pod {name} is stuck in {q(pod.status)}: init container {container} never exits, so "
+        return (f"Not done: pod {name} is stuck in {pod.status}: init container {container} never exits, so "
                 "the app containers never start.")
     if code == "sidecar-startup-failed":
-        return (f"Not done: pod {name} is stuck in {q(pod.status)}: sidecar {container} never started, so the "
+        return (f"Not done: pod {name} is stuck in {pod.status}: sidecar {container} never started, so the "
                 "app containers cannot start.")
     if code == "native-sidecars-unsupported":
         return f"Not done: pod {name} is on a node whose kubelet cannot run its native sidecars."
@@ -220,7 +220,7 @@ def _blocked_sentence(code: str, pod: PodView, finding: Finding) -> str:
     if code == "app-started-before-sidecar-ready":
         return (f"Not done: in pod {name}, app container {container} failed at start-up before its sidecar "
                 "served.")
-    return f"Not done: pod {name} is {q(pod.status)}: {CATALOG[code].title[0].lower()}{CATALOG[code].title[1:]}."
+    return f"Not done: pod {name} is {pod.status}: {CATALOG[code].title[0].lower()}{CATALOG[code].title[1:]}."
 
 
 # --- the whole diagnosis ------------------------------------------------------------------------------

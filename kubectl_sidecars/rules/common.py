@@ -10,7 +10,6 @@ from kubectl_sidecars.model import ContainerView, PodView
 from kubectl_sidecars.model.classify import image_repository, words
 from kubectl_sidecars.model.timeutil import format_time, human_duration, parse_time
 from kubectl_sidecars.model.timeutil import seconds_between as seconds  # noqa: F401 (the rules' name for it)
-from kubectl_sidecars.sanitize import clean
 from kubectl_sidecars.snapshot import Snapshot
 
 DEFAULT_GRACE = 30
@@ -19,11 +18,6 @@ SERVICE_ACCOUNT_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 # Names and images of helpers that others talk to over the network (or read files from).
 SERVING_WORDS = ("proxy", "proxyv2", "envoy", "istio-proxy", "linkerd-proxy", "cloud-sql-proxy", "cloudsql-proxy",
                  "vault-agent", "pgbouncer", "daprd", "kuma-dp", "consul-dataplane", "oauth2-proxy")
-
-
-def q(value) -> str:
-    """A string from the cluster, made safe to embed in a message."""
-    return clean(value)
 
 
 def when(moment: Optional[datetime]) -> str:
@@ -179,8 +173,8 @@ def event_line(event: dict) -> str:
     count = event.get("count") or (event.get("series") or {}).get("count") or 1
     times = f" x{count}" if count and count > 1 else ""
     text = event.get("message") or event.get("note") or ""
-    return (f"event {q(event.get('type') or 'Normal')} {q(event.get('reason') or '')}{times} "
-            f"at {when(event_time(event))}: {q(text)}")
+    return (f"event {event.get('type') or 'Normal'} {event.get('reason') or ''}{times} "
+            f"at {when(event_time(event))}: {text}")
 
 
 # --- state lines (evidence) -----------------------------------------------------------------------
@@ -192,24 +186,24 @@ def state_line(container: ContainerView, now: Optional[datetime] = None) -> str:
         since = f" since {when(container.started_at)}" if container.started_at else ""
         ran = f" ({took(seconds(container.started_at, now))})" if now and container.started_at else ""
         flags = f", started={_flag(container.started)}, ready={_flag(container.ready)}"
-        return q(f"{label}: running{since}{ran}{flags}, restarts {container.restarts}")
+        return f"{label}: running{since}{ran}{flags}, restarts {container.restarts}"
     if container.state == "terminated":
         term = container.terminated
         ran = seconds(term.started_at, term.finished_at) if term else None
-        return q(f"{label}: terminated, exit {container.exit_code} ({container.reason or 'no reason'}), "
+        return (f"{label}: terminated, exit {container.exit_code} ({container.reason or 'no reason'}), "
                  f"started {when(container.started_at)}, finished {when(container.finished_at)}"
                  + (f" after {took(ran)}" if ran is not None else "") + f", restarts {container.restarts}")
     if container.state == "waiting":
         message = f": {container.waiting_message}" if container.waiting_message else ""
-        return q(f"{label}: waiting ({container.reason or 'no reason'}{message}), restarts {container.restarts}")
-    return q(f"{label}: no status reported yet")
+        return f"{label}: waiting ({container.reason or 'no reason'}{message}), restarts {container.restarts}"
+    return f"{label}: no status reported yet"
 
 
 def last_state_line(container: ContainerView) -> Optional[str]:
     last = container.last_terminated
     if last is None:
         return None
-    return q(f"{container.name} last state: terminated, exit {last.exit_code} ({last.reason or 'no reason'}), "
+    return (f"{container.name} last state: terminated, exit {last.exit_code} ({last.reason or 'no reason'}), "
              f"started {when(last.started_at)}, finished {when(last.finished_at)}")
 
 
@@ -298,7 +292,7 @@ def placeholder_probe(name: str) -> Tuple[dict, str]:
     """A startupProbe skeleton for a sidecar nothing can be derived from, and the comment to go with it."""
     probe = {"exec": {"command": ["/bin/sh", "-c", "CHECK-THAT-IT-IS-READY"]}, "periodSeconds": 1,
              "failureThreshold": 30}
-    return probe, f"# replace CHECK-THAT-IT-IS-READY with a command that succeeds once {q(name)} is ready"
+    return probe, f"# replace CHECK-THAT-IT-IS-READY with a command that succeeds once {name} is ready"
 
 
 def native_sidecar_spec(spec: dict) -> dict:
@@ -329,13 +323,13 @@ def migrated_sidecar_snippet(container: ContainerView, pod: PodView, where: str 
     spec = native_sidecar_spec(container.spec)
     others = [c.name for c in pod.apps + pod.legacy_sidecars if c.name != container.name]
     template = {"initContainers": [spec]}
-    lines = [f"# {where or 'the pod'} (Kubernetes >= 1.29): move {q(container.name)} from containers to "
+    lines = [f"# {where or 'the pod'} (Kubernetes >= 1.29): move {container.name} from containers to "
              "initContainers",
              "spec:"]
     lines.append(to_yaml(template, 2))
     lines.append("  containers:")
-    lines.append(f"    # {', '.join(q(n) for n in others) or 'the app containers'}: unchanged; "
-                 f"{q(container.name)} removed from this list")
+    lines.append(f"    # {', '.join(others) or 'the app containers'}: unchanged; "
+                 f"{container.name} removed from this list")
     return "\n".join(lines)
 
 
@@ -347,10 +341,10 @@ def template_path(pod: PodView, snapshot: Snapshot) -> str:
         refs = ((job or {}).get("metadata") or {}).get("ownerReferences") or []
         cron = next((r for r in refs if r.get("kind") == "CronJob"), None)
         if cron:
-            return f"CronJob {q(cron.get('name'))}, under spec.jobTemplate.spec.template"
-        return f"Job {q(owner.get('name'))}, under spec.template"
+            return f"CronJob {cron.get('name')}, under spec.jobTemplate.spec.template"
+        return f"Job {owner.get('name')}, under spec.template"
     if owner.get("kind") == "ReplicaSet":
         return "the Deployment, under spec.template"
     if owner.get("kind") in ("StatefulSet", "DaemonSet"):
-        return f"{owner['kind']} {q(owner.get('name'))}, under spec.template"
+        return f"{owner['kind']} {owner.get('name')}, under spec.template"
     return "the pod"

@@ -11,7 +11,7 @@ from kubectl_sidecars.model.timeutil import parse_time
 from kubectl_sidecars.model.view import Termination
 from kubectl_sidecars.rules.catalog import ERROR, WARNING, rule
 from kubectl_sidecars.rules.common import (apps_done, container_events, ended, event_line, event_time,
-                                           last_app_finish, last_state_line, q, seconds, state_line, to_yaml,
+                                           last_app_finish, last_state_line, seconds, state_line, to_yaml,
                                            took, when)
 from kubectl_sidecars.snapshot import Snapshot
 
@@ -73,7 +73,7 @@ def _trapped(script: str) -> str:
 def sigterm_remedy(container: ContainerView, pod: PodView) -> str:
     section = "initContainers" if container.type == "sidecar" else "containers"
     full = [str(p) for p in (container.spec.get("command") or []) + (container.spec.get("args") or [])]
-    lines = [f"Make {q(container.name)} exit on SIGTERM, one of:"]
+    lines = [f"Make {container.name} exit on SIGTERM, one of:"]
     if len(full) >= 3 and os.path.basename(full[0]) in SHELLS and full[1] == "-c":
         fixed = {"spec": {section: [{"name": container.name, "command": [full[0], "-c", _trapped(full[2])]}]}}
         if container.spec.get("args") and not container.spec.get("command"):
@@ -121,7 +121,7 @@ def _grace_ran_out(pod: PodView, term: Termination) -> Optional[Tuple[float, str
     cost = seconds(app_end, term.finished_at)
     if (cost is not None and cost > SAME_MOMENT
             and pod.grace_period - GRACE_SLACK <= cost <= pod.grace_period + GRACE_LATE):
-        return cost, f"{took(cost)} after the last app container ({q(app.name)}) finished at {when(app_end)}"
+        return cost, f"{took(cost)} after the last app container ({app.name}) finished at {when(app_end)}"
     if pod.deleted is not None and term.finished_at >= pod.deleted - SLACK:
         # deletionTimestamp is the request plus the grace period: the moment of the SIGKILL
         requested = pod.deleted - timedelta(seconds=pod.grace_period)
@@ -165,14 +165,14 @@ def sidecar_sigkilled(rule, pod: PodView, snapshot: Snapshot):
         evidence = [state_line(container, snapshot.now)]
         if app is not None:
             evidence.append(state_line(app, snapshot.now))
-        evidence.append(q(f"terminationGracePeriodSeconds: {pod.grace_period}"))
+        evidence.append(f"terminationGracePeriodSeconds: {pod.grace_period}")
         if "liveness" in container.probes and not snapshot.events_read:
             evidence.append("events were not read: a liveness kill cannot be ruled out")
         longer = f"about {took(cost)}"
-        message = (f"{q(container.name)} was SIGKILLed (exit 137, reason {q(term.reason or 'none')}) at "
+        message = (f"{container.name} was SIGKILLed (exit 137, reason {term.reason or 'none'}) at "
                    f"{when(term.finished_at)}, {delay}: it ignored SIGTERM until the {pod.grace_period}s "
                    f"grace period ran out, so the pod took {longer} longer to finish, and anything "
-                   f"{q(container.name)} had buffered but not yet flushed was lost.")
+                   f"{container.name} had buffered but not yet flushed was lost.")
         yield rule.finding(container.name, message, sigterm_remedy(container, pod), evidence)
 
 
@@ -211,22 +211,22 @@ def sidecar_oomkilled(rule, pod: PodView, snapshot: Snapshot):
         evidence = [state_line(container, snapshot.now)]
         if not current:
             evidence.append(last_state_line(container))
-        evidence.append(q(f"resources: {resources or 'none set'}"))
+        evidence.append(f"resources: {resources or 'none set'}")
         long_ago = seconds(term.finished_at, snapshot.now)
         severity = None
         if (not current and container.state == "running" and container.ready and container.restarts <= 1
                 and long_ago is not None and long_ago > RECENT):
             severity = WARNING  # once, long ago, and fine since: still too tight, no longer acute
-        message = (f"{q(container.name)} was OOMKilled (exit {term.exit_code}) at {when(term.finished_at)}"
+        message = (f"{container.name} was OOMKilled (exit {term.exit_code}) at {when(term.finished_at)}"
                    + (f" ({took(long_ago)} ago)" if long_ago is not None else "")
-                   + f", its memory limit being {q(limit) if limit else 'unset (the node ran out)'}"
+                   + f", its memory limit being {limit if limit else 'unset (the node ran out)'}"
                    + (f"; it restarted {container.restarts} time(s)" if container.restarts else "")
                    + (", now in CrashLoopBackOff" if container.reason == "CrashLoopBackOff" else "") + ".")
         section = "initContainers" if container.type == "sidecar" else "containers"
         target = doubled(limit) or "<more than the peak usage>"
         snippet = {"spec": {section: [{"name": container.name, "resources": {
             "requests": {"memory": target}, "limits": {"memory": target}}}]}}
-        remedy = (f"Give {q(container.name)} more memory (for example twice the current limit), or make it "
+        remedy = (f"Give {container.name} more memory (for example twice the current limit), or make it "
                   "buffer less:\n" + to_yaml(snippet))
         yield rule.finding(container.name, message, remedy, [e for e in evidence if e], severity=severity)
 
@@ -256,7 +256,7 @@ def sidecar_liveness_killed(rule, pod: PodView, snapshot: Snapshot):
                 evidence.append(last_state_line(container))
             evidence += [event_line(e) for e in events[-3:]]
             looping = container.reason == "CrashLoopBackOff"
-            message = (f"{q(container.name)} was killed by its liveness probe (exit {term.exit_code}) at "
+            message = (f"{container.name} was killed by its liveness probe (exit {term.exit_code}) at "
                        f"{when(term.finished_at)} and restarted ({container.restarts} restart(s) so far"
                        + ("; now in CrashLoopBackOff" if looping else "") + ").")
             section = "initContainers" if container.type == "sidecar" else "containers"
@@ -302,14 +302,14 @@ def sidecar_crashloop(rule, pod: PodView, snapshot: Snapshot):
         if container.last_terminated is not None:
             evidence.append(last_state_line(container))
         if last is not None and last.message:
-            evidence.append(q(f"termination message: {last.message.strip()}"))
+            evidence.append(f"termination message: {last.message.strip()}")
         evidence += [event_line(e) for e in container_events(snapshot, pod, container.name, ("BackOff",))[-1:]]
         ran = seconds(last.started_at, last.finished_at) if last else None
-        message = (f"{q(container.name)} has restarted {container.restarts} time(s)"
+        message = (f"{container.name} has restarted {container.restarts} time(s)"
                    + (", now in CrashLoopBackOff" if container.reason == "CrashLoopBackOff" else "")
-                   + (f"; its last run ended with exit {last.exit_code} ({q(last.reason or 'no reason')}) at "
+                   + (f"; its last run ended with exit {last.exit_code} ({last.reason or 'no reason'}) at "
                       f"{when(last.finished_at)} after {took(ran)}" if last else "") + ".")
-        remedy = (f"See why it exits: kubectl logs {q(pod.name)} -n {q(pod.namespace)} -c {q(container.name)} "
+        remedy = (f"See why it exits: kubectl logs {pod.name} -n {pod.namespace} -c {container.name} "
                   "--previous\nthen fix its configuration, the secrets or volumes it expects, or the dependency it "
                   "cannot reach.")
         yield rule.finding(container.name, message, remedy, evidence)

@@ -5,7 +5,7 @@ from typing import Optional
 from kubectl_sidecars.model import ContainerView, PodView
 from kubectl_sidecars.rules.catalog import ERROR, INFO, WARNING, rule
 from kubectl_sidecars.model.classify import helper_evidence, words
-from kubectl_sidecars.rules.common import ended, q, seconds, state_line, to_yaml, took
+from kubectl_sidecars.rules.common import ended, seconds, state_line, to_yaml, took
 from kubectl_sidecars.rules.versions import kubelet_version
 from kubectl_sidecars.snapshot import Snapshot
 
@@ -94,9 +94,9 @@ def init_never_exits(rule, pod: PodView, snapshot: Snapshot):
                         WARNING if ran is not None and ran > HELPER_INIT else None)
         if severity is None:
             continue
-        evidence = [state_line(container, snapshot.now), q(f"pod: kubectl {pod.ready} {pod.status}")]
+        evidence = [state_line(container, snapshot.now), f"pod: kubectl {pod.ready} {pod.status}"]
         if node_version is not None:
-            evidence.append(q(f"node {pod.node}: kubelet {node_version[2]}"))
+            evidence.append(f"node {pod.node}: kubelet {node_version[2]}")
         if once or not (was_stripped or helper or ports):
             yield rule.finding(container.name, *_slow_step(pod, container, ran, once), evidence=evidence,
                                severity=severity)
@@ -105,16 +105,16 @@ def init_never_exits(rule, pod: PodView, snapshot: Snapshot):
         if was_stripped:
             reasons.append("its pod template declares restartPolicy: Always for it but the pod has none: the API "
                            "server (1.28 with the SidecarContainers gate off) or a mutating webhook dropped it")
-            evidence.append(q(f"template initContainers[{container.name}].restartPolicy: Always; pod: not set"))
+            evidence.append(f"template initContainers[{container.name}].restartPolicy: Always; pod: not set")
         if helper:
-            reasons.append(f"it looks like a sidecar ({q(helper)})")
+            reasons.append(f"it looks like a sidecar ({helper})")
         if ports:
             reasons.append(f"it declares ports ({', '.join(ports)}), like a server")
         if node_version is not None and node_version[:2] < (1, 29):
-            reasons.append(f"its node's kubelet is {q(node_version[2])}: native sidecars need >= 1.29 "
+            reasons.append(f"its node's kubelet is {node_version[2]}: native sidecars need >= 1.29 "
                            "(1.28 with the SidecarContainers gate)")
-        message = (f"{q(container.name)} is a plain init container (no restartPolicy) and has been running for "
-                   f"{took(ran)}, so the pod stays in {q(pod.status)} and its app containers never start")
+        message = (f"{container.name} is a plain init container (no restartPolicy) and has been running for "
+                   f"{took(ran)}, so the pod stays in {pod.status} and its app containers never start")
         message += "; " + "; ".join(reasons) + "."
         snippet = {"spec": {"initContainers": [{"name": container.name, "restartPolicy": "Always"}]}}
         remedy = ("If it is meant to run alongside the app, make it a native sidecar:\n" + to_yaml(snippet)
@@ -131,8 +131,8 @@ def _vault_init(container: ContainerView) -> bool:
 
 def _slow_step(pod: PodView, container: ContainerView, ran: Optional[float], once: Optional[str]):
     """Message and remedy for an init step that is meant to exit and has not yet."""
-    logs = f"kubectl logs {q(pod.name)} -n {q(pod.namespace)} -c {q(container.name)}"
-    running = (f"{q(container.name)} has been running for {took(ran)}, so the pod stays in {q(pod.status)} and "
+    logs = f"kubectl logs {pod.name} -n {pod.namespace} -c {container.name}"
+    running = (f"{container.name} has been running for {took(ran)}, so the pod stays in {pod.status} and "
                "its app containers have not started")
     if _vault_init(container):
         message = (f"{running}: it is {once}, so authentication to Vault is not completing (or the secrets "

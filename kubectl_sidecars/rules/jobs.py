@@ -7,7 +7,7 @@ from typing import Dict, List, Optional, Tuple
 from kubectl_sidecars.model import ContainerView, PodView
 from kubectl_sidecars.model.classify import INIT, LEGACY, SELF_ENDING_OWNERS, SIDECAR, classify, evidence_rank
 from kubectl_sidecars.rules.catalog import ERROR, JOB, WARNING, rule
-from kubectl_sidecars.rules.common import (app_failed, apps_done, ended, last_app_finish, q, seconds,
+from kubectl_sidecars.rules.common import (app_failed, apps_done, ended, last_app_finish, seconds,
                                            state_line, to_yaml, took, when)
 from kubectl_sidecars.rules.migration import migration_remedy, workarounds
 from kubectl_sidecars.snapshot import Snapshot
@@ -82,49 +82,49 @@ def job_blocked(rule, pod: PodView, snapshot: Snapshot):
     failed = [a for a in pod.apps if app_failed(a)]
     evidence = [state_line(a, snapshot.now) for a in pod.apps]
     evidence += [state_line(c, snapshot.now) for c in blocking]
-    evidence.append(q(f"pod phase {pod.phase}, kubectl {pod.ready} {pod.status}"
+    evidence.append((f"pod phase {pod.phase}, kubectl {pod.ready} {pod.status}"
                       + (f", {took(since)} after the last app container finished" if since is not None else "")))
     if stoppers:
-        evidence.append(q("workarounds in use: " + "; ".join(stoppers) + f", yet {main.name} is still running"))
+        evidence.append("workarounds in use: " + "; ".join(stoppers) + f", yet {main.name} is still running")
     owner = pod.owner or {}
-    job = f"Job {q(owner.get('name'))}" if owner.get("kind") == "Job" else None
+    job = f"Job {owner.get('name')}" if owner.get("kind") == "Job" else None
     others = [c.name for c in blocking[1:]]
     alive = "still running" if all(c.state == "running" for c in blocking) else "not finished"
-    also = (f", and so {'is' if len(others) == 1 else 'are'} {', '.join(q(n) for n in others)}" if others else "")
+    also = (f", and so {'is' if len(others) == 1 else 'are'} {', '.join(others)}" if others else "")
     counted = "them as app containers" if others else "it as an app container"
     severity = None
     if weak:
         severity = WARNING
         ends = f"the pod and {job} never finish" if job else "the pod never finishes"
-        message = (f"{q(main.name)} is still running {_minutes(since)} after the app finished"
-                   + (f" ({q(last_app.name)} ended at {when(finished)})" if last_app else "") + also
-                   + f". It is taken for a helper only because it is {q(main.evidence)}: if it is one, it never "
+        message = (f"{main.name} is still running {_minutes(since)} after the app finished"
+                   + (f" ({last_app.name} ended at {when(finished)})" if last_app else "") + also
+                   + f". It is taken for a helper only because it is {main.evidence}: if it is one, it never "
                    f"exits by itself and {ends}; if it is a worker still busy, this is no problem.")
     elif not settled:
         severity = WARNING
         ends = f"{job} never finishes" if job else "never finishes"
-        message = (f"{q(main.name)} (a legacy sidecar: {q(main.evidence)}) is still running "
+        message = (f"{main.name} (a legacy sidecar: {main.evidence}) is still running "
                    f"{took(since) if since is not None else 'some time'} after the app finished{also}: "
                    f"Kubernetes counts {counted} and helpers do not exit by themselves, so unless "
                    f"{'they exit' if others else 'it exits'} soon the pod stays Running and {ends}.")
     else:
-        message = (f"Every app container has finished, but {q(main.name)} (a legacy sidecar: {q(main.evidence)}) "
-                   + (f"and {', '.join(q(n) for n in others)} " if others else "")
+        message = (f"Every app container has finished, but {main.name} (a legacy sidecar: {main.evidence}) "
+                   + (f"and {', '.join(others)} " if others else "")
                    + f"{'are' if others else 'is'} {alive}: Kubernetes counts {counted}, so the pod stays Running "
                    f"and {f'{job} can never finish' if job else 'can never finish'}")
         if failed and pod.restart_policy == "Never":
-            message += (f"; {', '.join(q(a.name) for a in failed)} failed, and since the pod never ends the Job "
+            message += (f"; {', '.join(a.name for a in failed)} failed, and since the pod never ends the Job "
                         "cannot retry it either")
         message += "."
 
     def remedy() -> str:
         text = migration_remedy(main, pod, snapshot)
         if others:
-            text += f"\nDo the same for {', '.join(q(n) for n in others)}."
+            text += f"\nDo the same for {', '.join(others)}."
         if weak:
-            text = (f"If {q(main.name)} is a helper: " + text[0].lower() + text[1:]
+            text = (f"If {main.name} is a helper: " + text[0].lower() + text[1:]
                     + "\nIf it is a worker that is still busy, nothing needs fixing.")
-        return text + f"\nTo unblock it now: kubectl delete pod {q(pod.name)} -n {q(pod.namespace)}"
+        return text + f"\nTo unblock it now: kubectl delete pod {pod.name} -n {pod.namespace}"
     yield rule.finding(main.name, message, remedy, evidence, severity=severity)
 
 
@@ -196,14 +196,14 @@ def pod_failure_policy(rule, job: dict, snapshot: Snapshot):
         matching = [c for c in codes if _matches(operator, values, c)]
         if not matching:
             continue
-        evidence = [q(f"spec.podFailurePolicy.rules[{index}]: action {action}, onExitCodes {operator} "
+        evidence = [(f"spec.podFailurePolicy.rules[{index}]: action {action}, onExitCodes {operator} "
                       f"{values}, no containerName"),
-                    q(f"sidecars in the pod template: {', '.join(sidecars)}")]
+                    f"sidecars in the pod template: {', '.join(sidecars)}"]
         for code in matching:
             if code in observed:
-                evidence.append(q(f"a sidecar ended with {code} in pod(s) {', '.join(observed[code])}"))
+                evidence.append(f"a sidecar ended with {code} in pod(s) {', '.join(observed[code])}")
         message = (f"rules[{index}] ({action} on exit codes {operator} {values}) has no containerName, so it also "
-                   f"matches sidecars ({', '.join(q(s) for s in sidecars)}) ending with "
+                   f"matches sidecars ({', '.join(sidecars)}) ending with "
                    f"{' or '.join(str(c) for c in matching)}, as they do when a pod stops: when a pod fails "
                    f"for any reason, this rule {ACTION_EFFECT.get(action, 'applies')}.")
         fixed = dict(policy_rule, onExitCodes=dict({"containerName": apps[0] if apps else "APP-CONTAINER"}, **on))
@@ -232,18 +232,18 @@ def _pod_culprits(pod: PodView, snapshot: Snapshot) -> List[Tuple[str, str]]:
     if apps_ok:
         for sidecar in pod.legacy_sidecars:
             if sidecar.state == "terminated" and sidecar.exit_code:
-                culprits.append((sidecar.name, f"pod {q(pod.name)}: the app containers succeeded but legacy "
-                                               f"sidecar {q(sidecar.name)} ended with exit {sidecar.exit_code} "
-                                               f"({q(sidecar.reason)}), which made the pod Failed"))
+                culprits.append((sidecar.name, f"pod {pod.name}: the app containers succeeded but legacy "
+                                               f"sidecar {sidecar.name} ended with exit {sidecar.exit_code} "
+                                               f"({sidecar.reason}), which made the pod Failed"))
             elif sidecar.state != "terminated":
-                culprits.append((sidecar.name, f"pod {q(pod.name)}: the app containers succeeded but legacy "
-                                               f"sidecar {q(sidecar.name)} kept the pod running"))
+                culprits.append((sidecar.name, f"pod {pod.name}: the app containers succeeded but legacy "
+                                               f"sidecar {sidecar.name} kept the pod running"))
     for finding in pod_findings(pod, snapshot):
         if finding.code in CAUSE_CODES and finding.severity == ERROR and finding.container:
             culprit = finding.container
             if finding.code == "app-started-before-sidecar-ready":
                 culprit = _named_sidecar(pod, finding.message) or culprit
-            culprits.append((culprit, f"pod {q(pod.name)}: {finding.code} ({finding.message})"))
+            culprits.append((culprit, f"pod {pod.name}: {finding.code} ({finding.message})"))
     return culprits
 
 
@@ -272,21 +272,21 @@ def job_failed(rule, job: dict, snapshot: Snapshot):
     if failed.get("reason") == "PodFailurePolicy" and match:
         name = match.group("container")
         if roles.get(name) in (SIDECAR, LEGACY):
-            culprits.append((name, f"the podFailurePolicy matched sidecar {q(name)}'s exit code "
-                                   f"{match.group('code')} in pod {q(match.group('pod'))}"))
+            culprits.append((name, f"the podFailurePolicy matched sidecar {name}'s exit code "
+                                   f"{match.group('code')} in pod {match.group('pod')}"))
     for pod in snapshot.pods_of_job(job):
         culprits += _pod_culprits(pod, snapshot)
     if not culprits:
         return
-    condition = q(f"{failed.get('reason') or 'Failed'}: {failed.get('message') or ''}".rstrip(": "))
+    condition = f"{failed.get('reason') or 'Failed'}: {failed.get('message') or ''}".rstrip(": ")
     by_container: Dict[str, List[str]] = {}
     for name, why in culprits:
         by_container.setdefault(name, [])
         if why not in by_container[name]:
             by_container[name].append(why)
     for name, whys in by_container.items():
-        message = f"The Job failed ({condition}) because of sidecar {q(name)}: {whys[0]}."
-        evidence = [q(f"condition Failed=True since {when_text(failed)}: {condition}")] + whys
+        message = f"The Job failed ({condition}) because of sidecar {name}: {whys[0]}."
+        evidence = [f"condition Failed=True since {when_text(failed)}: {condition}"] + whys
         yield rule.finding(name, message, evidence=evidence)
 
 

@@ -6,7 +6,7 @@ from typing import FrozenSet, Iterable, List, Optional, Tuple
 
 from kubectl_sidecars.model import ContainerView, PodView
 from kubectl_sidecars.rules.catalog import INFO, rule
-from kubectl_sidecars.rules.common import migrated_sidecar_snippet, q, template_path, to_yaml
+from kubectl_sidecars.rules.common import migrated_sidecar_snippet, template_path, to_yaml
 from kubectl_sidecars.snapshot import Snapshot
 
 # (pattern, what it is, what it works around: "shutdown" or "startup")
@@ -114,12 +114,12 @@ def migration_remedy(container: ContainerView, pod: PodView, snapshot: Snapshot)
     if builder:
         owner = pod.owner or {}
         return (f"Nothing to migrate in your YAML: {builder} generates this pod itself (it is owned by "
-                f"{q(owner.get('kind'))} {q(owner.get('name'))}) and injects {q(container.name)}, which it also "
+                f"{owner.get('kind')} {owner.get('name')}) and injects {container.name}, which it also "
                 "stops when the step ends. How its helper containers are declared is up to the controller's "
                 "version and configuration, not to a pod template.")
     snippet = migrated_sidecar_snippet(container, pod, template_path(pod, snapshot))
     hint = injector_hint(container)
-    text = (f"Make {q(container.name)} a native sidecar: an initContainers entry with restartPolicy: Always "
+    text = (f"Make {container.name} a native sidecar: an initContainers entry with restartPolicy: Always "
             "starts before the app (and, with a startupProbe, only lets the app start once it serves) and is "
             "stopped by the kubelet after the app exits, so the pod can finish.\n" + snippet)
     if hint:
@@ -146,19 +146,19 @@ startupProbe if the app needs it ready). For injected sidecars, switch the injec
 "true"). Nodes must run kubelet >= 1.29.""")
 def legacy_sidecar(rule, pod: PodView, snapshot: Snapshot):
     for container in pod.legacy_sidecars:
-        evidence = [q(f"{container.name} is in spec.containers; recognised as a helper: {container.evidence}")]
+        evidence = [f"{container.name} is in spec.containers; recognised as a helper: {container.evidence}"]
         found = workarounds(container) + [w for app in pod.apps for w in workarounds(app)]
         if found:
-            evidence.append(q("workarounds in use: " + "; ".join(found)))
+            evidence.append("workarounds in use: " + "; ".join(found))
         builder = pod_builder(pod)
         if builder:
-            message = (f"{q(container.name)} runs as a plain container in a pod that {builder} generates: the "
+            message = (f"{container.name} runs as a plain container in a pod that {builder} generates: the "
                        "controller adds it and ends it when the step finishes, so there is nothing to migrate "
                        "in your YAML.")
         else:
             end = ("must exit by itself for the pod to finish" if pod.runs_to_completion else
                    "is stopped together with it, so the app may lose it while still draining")
-            message = (f"{q(container.name)} runs as a plain container, so Kubernetes orders nothing around it: "
+            message = (f"{container.name} runs as a plain container, so Kubernetes orders nothing around it: "
                        f"it starts in parallel with the app and {end}. As a native sidecar it would start first "
                        "and be stopped after the app.")
         yield rule.finding(container.name, message,
@@ -186,16 +186,16 @@ def legacy_workaround(rule, pod: PodView, snapshot: Snapshot):
         found = workarounds(container)
         if not found:
             continue
-        evidence = [q(f"{container.name} command: {text}") for text in command_texts(container, own_hooks(container))]
+        evidence = [f"{container.name} command: {text}" for text in command_texts(container, own_hooks(container))]
         if pod.legacy_sidecars:
-            state = (f"this pod still has legacy sidecars ({', '.join(q(c.name) for c in pod.legacy_sidecars)}): "
+            state = (f"this pod still has legacy sidecars ({', '.join(c.name for c in pod.legacy_sidecars)}): "
                      "make them native first, then drop the workaround")
         elif native:
             state = "the pod's helpers are already native sidecars, so the workaround can simply go"
         else:
             state = "with the helper as a native sidecar it is no longer needed"
-        message = f"{q(container.name)} uses {'; '.join(found)}: {state}."
+        message = f"{container.name} uses {'; '.join(found)}: {state}."
         remedy = ("Once the helper is a native sidecar (initContainers entry with restartPolicy: Always and a "
                   "startupProbe), Kubernetes starts it before the app and stops it after the app exits: remove "
-                  f"the workaround from {q(container.name)}'s command and run the program directly.")
+                  f"the workaround from {container.name}'s command and run the program directly.")
         yield rule.finding(container.name, message, remedy, evidence)

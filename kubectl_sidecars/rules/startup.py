@@ -11,7 +11,7 @@ from kubectl_sidecars.model.view import Termination
 from kubectl_sidecars.rules.catalog import ERROR, INFO, WARNING, rule
 from kubectl_sidecars.rules.common import (apps_done, container_events, ended, event_line, has_post_start,
                                            image_repository, is_proxy, listening_ports, local_ports,
-                                           migrated_sidecar_snippet, placeholder_probe, pod_failed, q,
+                                           migrated_sidecar_snippet, placeholder_probe, pod_failed,
                                            restart_budget, seconds, serves, ships_telemetry, startup_probe_for,
                                            state_line, template_path, to_yaml, took, when, words)
 from kubectl_sidecars.snapshot import Snapshot
@@ -74,15 +74,15 @@ def _race(sidecar: ContainerView, failure: Termination) -> Optional[str]:
     if since is UNKNOWN:
         return None
     if since is None:
-        return f"{q(sidecar.name)} was not running at that moment"
+        return f"{sidecar.name} was not running at that moment"
     warm = seconds(since, moment)
     if warm is not None and warm < WARM_UP:
         if failure.started_at is not None and since <= failure.started_at:
-            return (f"{q(sidecar.name)} had started only {took(seconds(since, failure.started_at))} before the "
+            return (f"{sidecar.name} had started only {took(seconds(since, failure.started_at))} before the "
                     f"app, at {when(since)}")
-        return f"{q(sidecar.name)} had been running for only {took(warm)} (since {when(since)})"
+        return f"{sidecar.name} had been running for only {took(warm)} (since {when(since)})"
     if sidecar.state == "running" and not sidecar.ready and sidecar.started_at == since:
-        return f"{q(sidecar.name)} is still not ready"
+        return f"{sidecar.name} is still not ready"
     return None
 
 
@@ -97,7 +97,7 @@ def dependency(sidecar: ContainerView, app: ContainerView) -> Optional[Tuple[str
     ports = listening_ports(sidecar)
     used = [p for p in local_ports(app) if p in ports]
     if used:
-        return f"{q(app.name)} points at localhost:{used[0]}, where it listens", True
+        return f"{app.name} points at localhost:{used[0]}, where it listens", True
     if ships_telemetry(sidecar):
         return None
     if is_proxy(sidecar):
@@ -151,9 +151,9 @@ def app_before_sidecar(rule, pod: PodView, snapshot: Snapshot):
                     "until it serves" if sidecar.type == "legacy-sidecar" else
                     "a native sidecar without a startupProbe: it counts as started as soon as its process runs, "
                     "so the app was started before it served")
-            message = (f"{q(app.name)} started at {when(failure.started_at)} and failed {took(ran)} later (exit "
-                       f"{failure.exit_code}, {q(failure.reason or 'no reason')}) while {why}; "
-                       f"{q(sidecar.name)} is {kind} ({needs}).")
+            message = (f"{app.name} started at {when(failure.started_at)} and failed {took(ran)} later (exit "
+                       f"{failure.exit_code}, {failure.reason or 'no reason'}) while {why}; "
+                       f"{sidecar.name} is {kind} ({needs}).")
             if failed and current:
                 message += (" With restartPolicy Never the app is not restarted: this pod cannot succeed."
                             if pod.restart_policy == "Never" else " The pod failed.")
@@ -161,23 +161,23 @@ def app_before_sidecar(rule, pod: PodView, snapshot: Snapshot):
                 message += f" It was restarted ({app.restarts} restart(s))."
             evidence = [state_line(app, snapshot.now)]
             if not current:
-                evidence.append(q(f"{app.name} last state: exit {failure.exit_code} ({failure.reason}), started "
+                evidence.append((f"{app.name} last state: exit {failure.exit_code} ({failure.reason}), started "
                                   f"{when(failure.started_at)}, finished {when(failure.finished_at)}"))
             evidence += [state_line(s, snapshot.now) for s, _, _ in races]
             if sidecar.type == "legacy-sidecar":
                 remedy = migrated_sidecar_snippet(sidecar, pod, template_path(pod, snapshot))
-                remedy = (f"Make {q(sidecar.name)} a native sidecar with a startupProbe, so the app starts only "
+                remedy = (f"Make {sidecar.name} a native sidecar with a startupProbe, so the app starts only "
                           f"once it serves:\n{remedy}")
             else:
                 probe, comment = startup_probe_for(sidecar.spec), ""
                 if probe is None:
                     probe, comment = placeholder_probe(sidecar.name)
-                remedy = (f"Give {q(sidecar.name)} a startupProbe that passes once it serves; the app containers "
+                remedy = (f"Give {sidecar.name} a startupProbe that passes once it serves; the app containers "
                           "then start only after it:\n" + to_yaml({"spec": {"initContainers": [
                               {"name": sidecar.name, "startupProbe": probe}]}}) + (f"\n{comment}" if comment else ""))
             severity = ERROR if failed and current and sure else None
             if failed and current and not sure:
-                message += (f" Whether {q(app.name)} needs {q(sidecar.name)} is not known (nothing in its command "
+                message += (f" Whether {app.name} needs {sidecar.name} is not known (nothing in its command "
                             "or environment points at it), so this is only a warning: check the app's own logs "
                             "first.")
             long_ago = seconds(failure.finished_at, snapshot.now)
@@ -219,10 +219,10 @@ def sidecar_startup_failed(rule, pod: PodView, snapshot: Snapshot):
         evidence = [state_line(container, snapshot.now)]
         evidence += [event_line(e) for e in container_events(
             snapshot, pod, container.name, ("Unhealthy", "Failed", "BackOff", "FailedPostStartHook"))[-3:]]
-        evidence.append(q(f"pod: kubectl {pod.ready} {pod.status}"))
-        message = f"{q(container.name)} never became started: {why}"
+        evidence.append(f"pod: kubectl {pod.ready} {pod.status}")
+        message = f"{container.name} never became started: {why}"
         if held and container.type == "sidecar":
-            message += f"; {', '.join(q(n) for n in held)} cannot start until it is"
+            message += f"; {', '.join(held)} cannot start until it is"
         message += "."
         yield rule.finding(container.name, message, _startup_remedy(pod, container), evidence)
 
@@ -230,7 +230,7 @@ def sidecar_startup_failed(rule, pod: PodView, snapshot: Snapshot):
 def _why_not_started(pod: PodView, container: ContainerView, snapshot: Snapshot, initialized: bool) -> str:
     if container.type == "legacy-sidecar":
         if container.state == "waiting" and container.reason in FAILED_WAITING[:6] and not container.restarts:
-            return f"it is waiting in {q(container.reason)}" + (f" ({q(container.waiting_message)})"
+            return f"it is waiting in {container.reason}" + (f" ({container.waiting_message})"
                                                                 if container.waiting_message else "")
         return ""
     if initialized:
@@ -245,10 +245,10 @@ def _why_not_started(pod: PodView, container: ContainerView, snapshot: Snapshot,
                     "(Kubernetes <= 1.34)")
         return ""
     if container.state == "waiting" and container.reason in FAILED_WAITING:
-        detail = f" ({q(container.waiting_message)})" if container.waiting_message else ""
-        return f"it is waiting in {q(container.reason)}{detail} after {container.restarts} restart(s)"
+        detail = f" ({container.waiting_message})" if container.waiting_message else ""
+        return f"it is waiting in {container.reason}{detail} after {container.restarts} restart(s)"
     if container.state == "terminated" and container.exit_code:
-        return f"it exited with {container.exit_code} ({q(container.reason)})"
+        return f"it exited with {container.exit_code} ({container.reason})"
     if container.state == "running" and "startup" in container.probes:
         ran = seconds(container.started_at, snapshot.now)
         budget = restart_budget(container.spec.get("startupProbe"))
@@ -259,10 +259,10 @@ def _why_not_started(pod: PodView, container: ContainerView, snapshot: Snapshot,
 
 
 def _startup_remedy(pod: PodView, container: ContainerView) -> str:
-    lines = [f"Find out why: kubectl describe pod {q(pod.name)} -n {q(pod.namespace)} (Events), and "
-             f"kubectl logs {q(pod.name)} -n {q(pod.namespace)} -c {q(container.name)}"]
+    lines = [f"Find out why: kubectl describe pod {pod.name} -n {pod.namespace} (Events), and "
+             f"kubectl logs {pod.name} -n {pod.namespace} -c {container.name}"]
     if container.reason in ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"):
-        lines.append(f"Check the image name ({q(container.image)}) and the pod's imagePullSecrets.")
+        lines.append(f"Check the image name ({container.image}) and the pod's imagePullSecrets.")
     elif container.reason in ("CreateContainerConfigError", "CreateContainerError"):
         lines.append("Check the ConfigMaps, Secrets and volumes the container references.")
     elif "startup" in container.probes:
@@ -302,14 +302,14 @@ def sidecar_not_ready(rule, pod: PodView, snapshot: Snapshot):
         if running is None or running < limit or (unready is not None and unready < limit):
             continue
         evidence = [state_line(container, snapshot.now)]
-        evidence.append(q(f"pod condition Ready=False since {when(unready_since)}"
+        evidence.append((f"pod condition Ready=False since {when(unready_since)}"
                           + (f": {ready.get('message')}" if ready.get("message") else "")))
         evidence += [event_line(e) for e in container_events(snapshot, pod, container.name, ("Unhealthy",),
                                                              "readiness")[-2:]]
-        message = (f"{q(container.name)} has been running for {took(running)} but is not ready, so the pod is "
+        message = (f"{container.name} has been running for {took(running)} but is not ready, so the pod is "
                    f"not Ready (kubectl {pod.ready} {pod.status}) and receives no Service traffic.")
-        remedy = (f"See why its readiness fails: kubectl logs {q(pod.name)} -n {q(pod.namespace)} -c "
-                  f"{q(container.name)}; kubectl describe pod {q(pod.name)} -n {q(pod.namespace)} shows the "
+        remedy = (f"See why its readiness fails: kubectl logs {pod.name} -n {pod.namespace} -c "
+                  f"{container.name}; kubectl describe pod {pod.name} -n {pod.namespace} shows the "
                   "probe failures.")
         yield rule.finding(container.name, message, remedy, evidence)
 
@@ -335,13 +335,13 @@ def no_startup_probe(rule, pod: PodView, snapshot: Snapshot):
         if not later:
             continue
         probe = startup_probe_for(container.spec)
-        names = ", ".join(q(n) for n in later)
+        names = ", ".join(later)
         if serves(container):
-            message = (f"{q(container.name)} has no startupProbe, so {names} may start before it serves "
+            message = (f"{container.name} has no startupProbe, so {names} may start before it serves "
                        f"({_needs(container)}).")
         else:
             verb, who = ("start", "none of them needs") if len(later) > 1 else ("starts", "it does not need")
-            message = (f"{q(container.name)} has no startupProbe: {names} {verb} as soon as its process runs; "
+            message = (f"{container.name} has no startupProbe: {names} {verb} as soon as its process runs; "
                        f"fine if {who} it ready at start-up.")
         comment = ""
         if probe is None:
@@ -350,7 +350,7 @@ def no_startup_probe(rule, pod: PodView, snapshot: Snapshot):
         remedy = ("Add a startupProbe that passes once it serves:\n" + to_yaml(snippet)
                   + (f"\n{comment}" if comment else ""))
         yield rule.finding(container.name, message, remedy,
-                           [q(f"{container.name}: initContainers[{container.index}], restartPolicy Always, probes: "
+                           [(f"{container.name}: initContainers[{container.index}], restartPolicy Always, probes: "
                               f"{', '.join(container.probes) or 'none'}")])
 
 
@@ -403,20 +403,20 @@ def init_before_sidecar(rule, pod: PodView, snapshot: Snapshot):
             waiting = not proxy.started and proxy.state != "running"
             severity = WARNING if _troubled(init) and waiting else None
             if proxy.type == "sidecar":
-                order = (f"{q(init.name)} (initContainers[{init.index}]) runs before {q(proxy.name)} "
+                order = (f"{init.name} (initContainers[{init.index}]) runs before {proxy.name} "
                          f"(initContainers[{proxy.index}]) starts")
             else:
-                order = (f"{q(init.name)} runs before {q(proxy.name)}, a legacy sidecar that only starts after every "
+                order = (f"{init.name} runs before {proxy.name}, a legacy sidecar that only starts after every "
                          "init container has finished")
             message = f"{order}: if it needs the network through that proxy, it cannot reach it."
             if severity:
-                message += f" It is failing now ({q(init.reason)}, {init.restarts} restart(s))."
+                message += f" It is failing now ({init.reason}, {init.restarts} restart(s))."
             first = {"name": proxy.name, "restartPolicy": "Always"}
             probe = startup_probe_for(proxy.spec)
             if probe:
                 first["startupProbe"] = probe
             snippet = {"spec": {"initContainers": [first, {"name": init.name}]}}
-            remedy = (f"If {q(init.name)} needs {q(proxy.name)}, list the proxy first, as a native sidecar:\n"
+            remedy = (f"If {init.name} needs {proxy.name}, list the proxy first, as a native sidecar:\n"
                       + to_yaml(snippet) + "\n# (the other fields of both containers unchanged)")
             yield rule.finding(init.name, message, remedy,
                                [state_line(init, snapshot.now), state_line(proxy, snapshot.now)],

@@ -2,7 +2,7 @@
 
 from kubectl_sidecars.model import PodView
 from kubectl_sidecars.rules.catalog import WARNING, rule
-from kubectl_sidecars.rules.common import q, seconds, state_line, took, when
+from kubectl_sidecars.rules.common import seconds, state_line, took, when
 from kubectl_sidecars.snapshot import Snapshot
 
 OVERDUE = 60  # seconds past deletionTimestamp (which already includes the grace period)
@@ -51,20 +51,20 @@ def stuck_terminating(rule, pod: PodView, snapshot: Snapshot):
     if not alive:
         return
     main = alive[0]
-    evidence = [q(f"deletionTimestamp {when(pod.deleted)} (deletion + {pod.grace_period}s grace), {took(overdue)} ago")]
+    evidence = [f"deletionTimestamp {when(pod.deleted)} (deletion + {pod.grace_period}s grace), {took(overdue)} ago"]
     evidence += [state_line(c, snapshot.now) for c in pod.containers if c.type != "ephemeral"]
     lost = node_lost(pod)
     if lost:
         # The node is gone or unreachable: the states above are the last it reported, and no sidecar holds
         # anything back. Name the cause, not a container.
-        evidence.append(q(lost + (f": {pod.message}" if pod.message else "")))
+        evidence.append(lost + (f": {pod.message}" if pod.message else ""))
         message = (f"The pod has been Terminating {took(overdue)} past the end of its {pod.grace_period}s grace "
-                   f"period because its node {q(pod.node)} is lost ({q(lost)}): no kubelet can confirm that its "
+                   f"period because its node {pod.node} is lost ({lost}): no kubelet can confirm that its "
                    "containers stopped, so the last reported states (still running) stay as they are. The "
                    "sidecars are not the cause.")
-        remedy = (f"Check the node: kubectl get node {q(pod.node or 'NODE')}. Once it is back the kubelet "
+        remedy = (f"Check the node: kubectl get node {pod.node or 'NODE'}. Once it is back the kubelet "
                   "finishes the pod; if it is gone for good, delete the Node object, or force the deletion: "
-                  f"kubectl delete pod {q(pod.name)} -n {q(pod.namespace)} --grace-period=0 --force (only once "
+                  f"kubectl delete pod {pod.name} -n {pod.namespace} --grace-period=0 --force (only once "
                   "the machine is really down: the containers may still run on it). A controller then creates "
                   "a replacement.")
         yield rule.finding(None, message, remedy, evidence)
@@ -72,18 +72,18 @@ def stuck_terminating(rule, pod: PodView, snapshot: Snapshot):
     causes = []
     ready = node_ready(snapshot.node(pod.node))
     if ready is False:
-        causes.append(f"node {q(pod.node)} is NotReady, so its kubelet cannot finish the pod")
+        causes.append(f"node {pod.node} is NotReady, so its kubelet cannot finish the pod")
     never = [c.name for c in pod.sidecars if not c.started]
     if never:
-        causes.append(f"{', '.join(q(n) for n in never)} never started, which matches upstream bug #125880 "
+        causes.append(f"{', '.join(never)} never started, which matches upstream bug #125880 "
                       "(Kubernetes 1.29/1.30)")
     hooks = [c.name for c in alive if ((c.spec.get("lifecycle") or {}).get("preStop"))]
     if hooks:
-        causes.append(f"{', '.join(q(n) for n in hooks)} has a preStop hook that may hang")
+        causes.append(f"{', '.join(hooks)} has a preStop hook that may hang")
     message = (f"The pod has been Terminating {took(overdue)} past the end of its {pod.grace_period}s grace period, "
-               f"and {', '.join(q(c.name) for c in alive)} {'is' if len(alive) == 1 else 'are'} still running"
+               f"and {', '.join(c.name for c in alive)} {'is' if len(alive) == 1 else 'are'} still running"
                + ("; " + "; ".join(causes) if causes else "") + ".")
-    remedy = (f"Check the node and its kubelet: kubectl get node {q(pod.node or 'NODE')}; kubectl describe pod "
-              f"{q(pod.name)} -n {q(pod.namespace)}. As a last resort: kubectl delete pod {q(pod.name)} -n "
-              f"{q(pod.namespace)} --grace-period=0 --force (the containers may keep running on the node).")
+    remedy = (f"Check the node and its kubelet: kubectl get node {pod.node or 'NODE'}; kubectl describe pod "
+              f"{pod.name} -n {pod.namespace}. As a last resort: kubectl delete pod {pod.name} -n "
+              f"{pod.namespace} --grace-period=0 --force (the containers may keep running on the node).")
     yield rule.finding(main.name, message, remedy, evidence)

@@ -5,7 +5,7 @@ from typing import Optional, Tuple
 
 from kubectl_sidecars.model import PodView
 from kubectl_sidecars.rules.catalog import ERROR, WARNING, rule
-from kubectl_sidecars.rules.common import event_line, pod_events, q
+from kubectl_sidecars.rules.common import event_line, pod_events
 from kubectl_sidecars.snapshot import Snapshot
 
 VERSION = re.compile(r"^v?(\d+)\.(\d+)")
@@ -41,16 +41,16 @@ def native_sidecars_unsupported(rule, pod: PodView, snapshot: Snapshot):
                   and e not in forbidden]
     if forbidden or pod.status in FORBIDDEN_REASONS:
         reason = pod.status if pod.status in FORBIDDEN_REASONS else forbidden[-1].get("reason")
-        evidence = [q(f"pod: phase {pod.phase}, status {pod.status}")] + [event_line(e) for e in forbidden[-2:]]
+        evidence = [f"pod: phase {pod.phase}, status {pod.status}"] + [event_line(e) for e in forbidden[-2:]]
         version = kubelet_version(snapshot.node(pod.node))
         if version is not None:
-            evidence.append(q(f"node {pod.node}: kubelet {version[2]}"))
-        message = (f"The kubelet on node {q(pod.node or 'unknown')} rejected the pod ({q(reason)})"
-                   + (f": kubelet {q(version[2])} does not run native sidecars" if version else
+            evidence.append(f"node {pod.node}: kubelet {version[2]}")
+        message = (f"The kubelet on node {pod.node or 'unknown'} rejected the pod ({reason})"
+                   + (f": kubelet {version[2]} does not run native sidecars" if version else
                       ": it does not run native sidecars")
                    + (" (1.28 needs the SidecarContainers feature gate)" if version and version[:2] == (1, 28)
                       else "")
-                   + f", so {', '.join(q(c.name) for c in pod.sidecars) or 'the sidecar'} never ran and the pod "
+                   + f", so {', '.join(c.name for c in pod.sidecars) or 'the sidecar'} never ran and the pod "
                    "failed.")
         yield rule.finding(target, message, evidence=evidence)
         return
@@ -60,19 +60,19 @@ def native_sidecars_unsupported(rule, pod: PodView, snapshot: Snapshot):
     if version is None:
         return
     major_minor, text = version[:2], version[2]
-    evidence = [q(f"node {pod.node}: kubelet {text}"),
-                q(f"native sidecars: {', '.join(c.name for c in pod.sidecars)}"),
-                q(f"pod: kubectl {pod.ready} {pod.status}")]
+    evidence = [f"node {pod.node}: kubelet {text}",
+                f"native sidecars: {', '.join(c.name for c in pod.sidecars)}",
+                f"pod: kubectl {pod.ready} {pod.status}"]
     if major_minor < (1, 28):
-        message = (f"Node {q(pod.node)} runs kubelet {q(text)}, which predates native sidecars (1.28 alpha, 1.29 "
-                   f"beta): {', '.join(q(c.name) for c in pod.sidecars)} cannot run there as {'native sidecars' if len(pod.sidecars) > 1 else 'a native sidecar'}.")
+        message = (f"Node {pod.node} runs kubelet {text}, which predates native sidecars (1.28 alpha, 1.29 "
+                   f"beta): {', '.join(c.name for c in pod.sidecars)} cannot run there as {'native sidecars' if len(pod.sidecars) > 1 else 'a native sidecar'}.")
         yield rule.finding(target, message, evidence=evidence)
     elif major_minor == (1, 28):
         working = any(c.started for c in pod.sidecars) or \
             pod.initialized
         if working:
             return  # the gate is evidently on
-        message = (f"Node {q(pod.node)} runs kubelet {q(text)}: native sidecars need the SidecarContainers feature "
+        message = (f"Node {pod.node} runs kubelet {text}: native sidecars need the SidecarContainers feature "
                    "gate there (alpha, off by default), and whether it is on cannot be seen from the API; the "
                    "pod's sidecars have not started.")
         yield rule.finding(target, message, evidence=evidence, severity=WARNING)

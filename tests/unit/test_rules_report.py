@@ -75,3 +75,19 @@ def test_notes_are_printed():
 
 def test_nothing_to_diagnose():
     assert "No pods or Jobs to diagnose." in _report()
+
+
+def test_json_keeps_the_cluster_s_strings_as_they_are_and_escapes_them_once():
+    import json
+
+    from kubectl_sidecars.render.structured import diagnosis_document, dump
+
+    evil = pod("evil-pod", owner=("Job", "evil"), containers=[
+        (container("main", "busybox:1.36"), terminated(0, 3, 9)),
+        (container("log\x1b[2J-sidecar", "busybox:1.36"), running(3)),
+    ])
+    text = dump(diagnosis_document(diagnose(snapshot(evil, now=600), [])), "json")
+    assert "\x1b" not in text and "\\x1b" not in text  # no raw escape, and no second, textual escaping
+    findings = json.loads(text)["pods"][0]["findings"]
+    blocked = next(f for f in findings if f["code"] == "job-blocked-by-legacy-sidecar")
+    assert blocked["container"] == "log\x1b[2J-sidecar" and "log\x1b[2J-sidecar" in blocked["message"]
