@@ -310,20 +310,16 @@ def _(kube, ns, name):
     kube.set_status(pod, [running("app")], ephemeralContainerStatuses=[debug_status])
 
 
-@state("readiness-gate-unmet", "1/2", "NotReady")
-def _(kube, ns, name):
+def gated_pod(kube, ns, name, met):
+    """The Ready condition follows the readiness gate: the one place the pod's Ready changes STATUS."""
     pod = kube.pod(ns, name, containers=[container("web"), container("warmup")], restart_policy="OnFailure",
                    readinessGates=[{"conditionType": GATE}])
     kube.set_status(pod, [running("web"), terminated("warmup", 0)],
-                    conditions=conditions(True, True, False, gate=False))
+                    conditions=conditions(True, True, met, gate=met))
 
 
-@state("readiness-gate-met", "1/2", "Running")
-def _(kube, ns, name):
-    pod = kube.pod(ns, name, containers=[container("web"), container("warmup")], restart_policy="OnFailure",
-                   readinessGates=[{"conditionType": GATE}])
-    kube.set_status(pod, [running("web"), terminated("warmup", 0)],
-                    conditions=conditions(True, True, True, gate=True))
+state("readiness-gate-unmet", "1/2", "NotReady")(lambda kube, ns, name: gated_pod(kube, ns, name, met=False))
+state("readiness-gate-met", "1/2", "Running")(lambda kube, ns, name: gated_pod(kube, ns, name, met=True))
 
 
 @state("multi-app-reverse-walk", "2/3", "CrashLoopBackOff", restarts=3)
