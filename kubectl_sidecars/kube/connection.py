@@ -3,11 +3,15 @@ auth), and one TLS-configured urllib3 pool for raw reads."""
 
 import os
 import re
+import sys
 from dataclasses import dataclass
 from typing import Optional
 
 from kubectl_sidecars.errors import ApiError, UsageError
 
+# kubectl's dialer gives up connecting after 30 s whatever --request-timeout says
+# (client-go transport/cache.go: net.Dialer{Timeout: 30 * time.Second}).
+CONNECT_TIMEOUT = 30.0
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)(h|ms|m|s)?)+$")
 _UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 0.001, None: 1}
 
@@ -80,8 +84,26 @@ def connect(kubeconfig: Optional[str], context: Optional[str], request_timeout: 
     if not server:
         raise ApiError("the kubeconfig names no server")
     configuration.retries = False
+    if not configuration.verify_ssl:
+        _quiet_insecure_requests(server)
     pool = rest.RESTClientObject(configuration).pool_manager
     return Connection(pool, server, configuration, namespace, timeout)
+
+
+def warn(message: str) -> None:
+    """One line on stderr that does not stop the run."""
+    from kubectl_sidecars.sanitize import clean
+
+    print(f"warning: {clean(message)}", file=sys.stderr)
+
+
+def _quiet_insecure_requests(server: str) -> None:
+    """insecure-skip-tls-verify: urllib3 would warn on every request; say it once instead."""
+    import urllib3
+
+    urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+    warn(f"TLS verification is off for {server} (insecure-skip-tls-verify in the kubeconfig): "
+         "the server's identity is not checked")
 
 
 def _capture_client_errors() -> list:
