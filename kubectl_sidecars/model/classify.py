@@ -72,11 +72,18 @@ def helper_evidence(container: dict) -> Optional[str]:
 
 
 def json_annotation(annotations: dict, key: str):
-    """An annotation holding JSON (injectors record what they added that way); None if absent or bad."""
+    """An annotation holding JSON (injectors record what they added that way); None if absent or bad.
+    Anyone who can create a pod writes these, so a value that is not JSON, nests absurdly deep or holds
+    a number too long to convert is evidence ignored, never an error."""
     try:
         return json.loads(annotations.get(key) or "null")
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
+
+
+def names_in(value) -> List[str]:
+    """The container names of an injector's record: strings in a list; anything else records nothing."""
+    return [name for name in value if isinstance(name, str)] if isinstance(value, list) else []
 
 
 def _injected(annotations: dict, containers: List[dict]) -> Dict[str, str]:
@@ -84,12 +91,12 @@ def _injected(annotations: dict, containers: List[dict]) -> Dict[str, str]:
     found: Dict[str, str] = {}
     istio = json_annotation(annotations, ISTIO_STATUS)
     if isinstance(istio, dict):
-        for name in istio.get("containers") or []:
+        for name in names_in(istio.get("containers")):
             found[name] = f"injected by Istio ({ISTIO_STATUS})"
     kruise = json_annotation(annotations, KRUISE_HASH)
     if isinstance(kruise, dict):
         for sidecarset, upgrade in kruise.items():
-            for name in (upgrade or {}).get("sidecarList") or [] if isinstance(upgrade, dict) else []:
+            for name in names_in(upgrade.get("sidecarList")) if isinstance(upgrade, dict) else ():
                 found[name] = f"injected by OpenKruise SidecarSet '{sidecarset}' ({KRUISE_HASH})"
     names = {c.get("name") for c in containers}
     if LINKERD_VERSION in annotations and "linkerd-proxy" in names:

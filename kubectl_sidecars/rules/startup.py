@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import List, Optional, Tuple
 
 from kubectl_sidecars.model import ContainerView, PodView
-from kubectl_sidecars.model.classify import ISTIO_STATUS, json_annotation
+from kubectl_sidecars.model.classify import ISTIO_STATUS, json_annotation, names_in
 from kubectl_sidecars.model.timeutil import parse_time
 from kubectl_sidecars.model.view import Termination
 from kubectl_sidecars.rules.catalog import ERROR, INFO, WARNING, rule
@@ -369,7 +369,7 @@ def is_network_proxy(container: ContainerView) -> bool:
 
 def _injector_inits(pod: PodView) -> List[str]:
     status = json_annotation(pod.annotations, ISTIO_STATUS)
-    return list(status.get("initContainers") or []) if isinstance(status, dict) else []
+    return names_in(status.get("initContainers")) if isinstance(status, dict) else []
 
 
 def _troubled(init: ContainerView) -> bool:

@@ -8,7 +8,7 @@ from kubectl_sidecars.rules.catalog import ERROR, WARNING, rule
 from kubectl_sidecars.rules.common import event_line, pod_events
 from kubectl_sidecars.snapshot import Snapshot
 
-VERSION = re.compile(r"^v?(\d+)\.(\d+)")
+VERSION = re.compile(r"^v?([0-9]{1,6})\.([0-9]{1,6})")
 # The kubelet's admission rejection of a pod with restartable init containers it cannot run
 # (pkg/kubelet/lifecycle: InitContainerRestartPolicyForbidden); "SidecarForbidden" is accepted as well.
 FORBIDDEN_REASONS = ("InitContainerRestartPolicyForbidden", "SidecarForbidden")
