@@ -130,9 +130,9 @@ def status(pods, output, containers, **params):
         raise UsageError("a pod cannot be retrieved by name across all namespaces: use -n")
     source, selection = _open(params)
     snapshot = status_snapshot(source, dataclasses.replace(selection, names=tuple(pods)))
-    rows = [(pod, pod_findings(pod, snapshot)) for pod in snapshot.pods]
+    rows = [(pod, [] if pod.unreadable else pod_findings(pod, snapshot)) for pod in snapshot.pods]
     if output in ("json", "yaml"):
-        click.echo(dump(status_document(rows), output))
+        click.echo(dump(status_document(rows, snapshot.notes), output))
     elif not rows:
         where = "any namespace" if selection.namespace is None else f"{selection.namespace} namespace"
         click.echo(f"No resources found in {where}.", err=True)
@@ -141,6 +141,16 @@ def status(pods, output, containers, **params):
     else:
         click.echo(pods_table(rows, snapshot.now, selection.namespace is None, output == "wide",
                               _colour(params["no_color"])))
+    _warn(snapshot.notes)
+
+
+def _warn(notes) -> None:
+    """What could not be read or checked, after the table, one sanitised line each (the JSON/YAML
+    documents carry the same notes)."""
+    from kubectl_sidecars.sanitize import clean
+
+    for note in notes:
+        click.echo(f"warning: {clean(note)}", err=True)
 
 
 FAIL_ON = ("error", "warning", "info", "never")

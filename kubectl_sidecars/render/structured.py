@@ -25,12 +25,14 @@ def pod_dict(pod: PodView, findings) -> dict:
         "ready": pod.ready, "status": pod.status, "restarts": pod.restarts, "node": pod.node,
         "containers": [container_dict(c) for c in pod.containers],
         "findings": [f.to_dict() for f in findings],
+        "unreadable": pod.unreadable,
     }
 
 
-def status_document(rows) -> dict:
-    """rows: (PodView, findings) pairs."""
-    return {"apiVersion": API_VERSION, "kind": "SidecarStatus", "pods": [pod_dict(p, f) for p, f in rows]}
+def status_document(rows, notes=()) -> dict:
+    """rows: (PodView, findings) pairs; notes: what could not be read or checked."""
+    return {"apiVersion": API_VERSION, "kind": "SidecarStatus", "pods": [pod_dict(p, f) for p, f in rows],
+            "notes": list(notes)}
 
 
 def verdict_dict(verdict) -> dict:
@@ -45,7 +47,8 @@ def diagnosis_document(diagnosis) -> dict:
         "apiVersion": API_VERSION, "kind": "SidecarDiagnosis",
         "jobs": [verdict_dict(v) for v in diagnosis.verdicts],
         "pods": [{"namespace": pod.namespace, "name": pod.name, "ready": pod.ready, "status": pod.status,
-                  "findings": [f.to_dict() for f in findings]} for pod, findings in diagnosis.pods],
+                  "findings": [f.to_dict() for f in findings], "unreadable": pod.unreadable}
+                 for pod, findings in diagnosis.pods],
         "notes": list(diagnosis.notes),
     }
 

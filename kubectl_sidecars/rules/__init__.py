@@ -242,7 +242,7 @@ def diagnose(snapshot: Snapshot, jobs: List[dict]) -> Diagnosis:
 
     def findings_of(pod: PodView) -> List[Finding]:
         if id(pod) not in cache:
-            cache[id(pod)] = pod_findings(pod, snapshot)
+            cache[id(pod)] = [] if pod.unreadable else pod_findings(pod, snapshot)
         return cache[id(pod)]
 
     rows = [(pod, findings_of(pod)) for pod in snapshot.pods]
