@@ -151,10 +151,11 @@ class Reader:
             body = _read_body(response, deadline)
         except urllib3.exceptions.NewConnectionError as error:  # before TimeoutError: urllib3 2 derives it from that
             raise ApiError(f"Unable to connect to the server {server}: {_reason(error)}") from None
-        except urllib3.exceptions.ConnectTimeoutError:
-            raise ApiError(f"Unable to connect to the server {server}: no connection within "
-                           f"{min(CONNECT_TIMEOUT, limit or CONNECT_TIMEOUT):g}s") from None
-        except (urllib3.exceptions.TimeoutError, RequestDeadline):
+        except (urllib3.exceptions.TimeoutError, RequestDeadline) as error:
+            connecting = isinstance(error, urllib3.exceptions.ConnectTimeoutError)
+            if limit is None or (connecting and limit > CONNECT_TIMEOUT):
+                raise ApiError(f"Unable to connect to the server {server}: "
+                               f"no connection within {CONNECT_TIMEOUT:g}s") from None
             raise ApiError(f"the request to {server} timed out after {limit:g}s (--request-timeout)") from None
         except urllib3.exceptions.SSLError as error:
             raise ApiError(f"TLS error talking to {server}: {_reason(error)}") from None

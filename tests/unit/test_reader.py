@@ -233,7 +233,9 @@ def test_without_a_request_timeout_a_slow_body_is_read_whole():
         server.close()
 
 
-def test_connecting_is_bounded_even_without_a_request_timeout(monkeypatch):
+@pytest.mark.parametrize("timeout, complaint", [(None, "no connection within 0.5s"), (60, "no connection within 0.5s"),
+                                                (0.2, r"timed out after 0.2s \(--request-timeout\)")])
+def test_connecting_is_bounded_even_without_a_request_timeout(monkeypatch, timeout, complaint):
     """A listener whose accept queue is full never completes a handshake, like an unroutable address."""
     from kubectl_sidecars.kube import reader as reader_module
 
@@ -248,8 +250,8 @@ def test_connecting_is_bounded_even_without_a_request_timeout(monkeypatch):
             waiting.setblocking(False)
             waiting.connect_ex(listener.getsockname())
             queued.append(waiting)
-        reader = reader_for(f"http://127.0.0.1:{listener.getsockname()[1]}", timeout=None)
-        with pytest.raises(ApiError, match="no connection within 0.5s"):
+        reader = reader_for(f"http://127.0.0.1:{listener.getsockname()[1]}", timeout=timeout)
+        with pytest.raises(ApiError, match=complaint):
             reader.get("Pod", "default", "web")
     finally:
         for waiting in queued:
