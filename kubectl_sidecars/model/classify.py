@@ -60,10 +60,11 @@ def image_repository(image: str) -> str:
 def helper_evidence(container: dict) -> Optional[str]:
     """How a container's name or image marks it as a well-known helper, or None."""
     name, repository = words(container.get("name")), image_repository(container.get("image"))
+    repository_words = words(repository)
     for helper in WELL_KNOWN_HELPERS:
         if f"-{helper}-" in name:
             return f"well-known helper name '{helper}'"
-        if f"-{helper}-" in words(repository):
+        if f"-{helper}-" in repository_words:
             return f"well-known helper image '{repository}'"
     for suffix in HELPER_NAME_SUFFIXES:
         if name.endswith(f"-{suffix}-"):
@@ -120,18 +121,18 @@ def _owner_kind(pod: dict) -> Optional[str]:
     return ref.get("kind") if ref else None
 
 
-def _outlived_the_app(pod: dict, name: str, candidates: List[str]) -> Optional[str]:
-    """In a pod meant to finish, a container still running after every other app container ended; not in
-    pods of controllers that sequence their containers themselves (Tekton steps, Argo, CI runners)."""
+def _outlived_the_app(pod: dict, candidates: List[str]) -> Optional[str]:
+    """In a pod meant to finish, the one container still running after every other app container ended;
+    not in pods of controllers that sequence their containers themselves (Tekton steps, Argo, CI runners)."""
     spec, status = pod.get("spec") or {}, pod.get("status") or {}
     if (spec.get("restartPolicy") or "Always") == "Always" or len(candidates) < 2:
         return None
     if _owner_kind(pod) in SELF_ENDING_OWNERS:
         return None
     states = {s.get("name"): s.get("state") or {} for s in status.get("containerStatuses") or []}
-    others = [c for c in candidates if c != name]
-    if "running" in states.get(name, {}) and all("terminated" in states.get(o, {}) for o in others):
-        return "still running after the other containers of this run-to-completion pod finished"
+    running = [c for c in candidates if "running" in states.get(c, {})]
+    if len(running) == 1 and all("terminated" in states.get(c, {}) for c in candidates if c != running[0]):
+        return running[0]
     return None
 
 
@@ -163,12 +164,13 @@ def classify(pod: dict) -> Dict[str, Classification]:
     injected = _injected(annotations, containers)
     default = annotations.get(DEFAULT_CONTAINER)
     names = [c.get("name") for c in containers]
+    named = set(names)
     workload = _workload_names(pod)
     evidence: Dict[str, str] = {}
     for container in containers:
         name = container.get("name")
         found = injected.get(name)
-        if not found and default in names:
+        if not found and default in named:
             if name == default:
                 continue  # the annotation names the workload itself
             found = f"not the pod's main container ({DEFAULT_CONTAINER}: {default})"
@@ -186,10 +188,9 @@ def classify(pod: dict) -> Dict[str, Classification]:
     if not apps:
         # ...unless the injector made the whole pod: an Istio gateway is an injected istio-proxy alone.
         evidence, apps = {}, names
-    for name in apps:
-        found = _outlived_the_app(pod, name, apps)
-        if found:
-            evidence[name] = found
+    outlived = _outlived_the_app(pod, apps)
+    if outlived:
+        evidence[outlived] = "still running after the other containers of this run-to-completion pod finished"
     for name in names:
         result[name] = (LEGACY, evidence[name]) if name in evidence else (APP, None)
     return result
