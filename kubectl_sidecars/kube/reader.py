@@ -72,20 +72,33 @@ def paged_items(fetch: Callable[[Optional[str]], dict], plural: str) -> Iterator
             relisted, token = True, None
             seen_tokens.clear()
             continue
-        for item in page.get("items") or []:
+        items, next_token = _page_parts(page, plural)
+        for item in items:
             key = _identity(item)
             if key is not None:
                 if key in yielded:
                     continue
                 yielded.add(key)
             yield item
-        token = (page.get("metadata") or {}).get("continue") or None
+        token = next_token
         if token is None:
             return
         if token in seen_tokens:
             raise ApiError(f"the server returned the same continue token twice while listing {plural}: "
                            "stopping instead of paging forever")
         seen_tokens.add(token)
+
+
+def _page_parts(page: dict, plural: str) -> tuple:
+    """A LIST page's items and continue token, or an error when the page is not shaped like one."""
+    items = page.get("items")
+    metadata = page.get("metadata")
+    token = metadata.get("continue") if isinstance(metadata, dict) else None
+    if items is not None and not isinstance(items, list):
+        raise ApiError(f"the server answered a list of {plural} whose items are not a list")
+    if token is not None and not isinstance(token, str):
+        raise ApiError(f"the server answered a list of {plural} whose continue token is not a string")
+    return items or [], token or None
 
 
 def _identity(item) -> Optional[tuple]:
@@ -164,9 +177,12 @@ class Reader:
         if response.status >= 400:
             raise ServerError(response.status, _status_message(response.status, body))
         try:
-            return json.loads(body)
+            document = json.loads(body)
         except ValueError:
             raise ApiError(f"the server answered {path} with something that is not JSON") from None
+        if not isinstance(document, dict):
+            raise ApiError(f"the server answered {path} with JSON that is not an object")
+        return document
 
 
 class RequestDeadline(Exception):

@@ -156,6 +156,19 @@ def test_items_without_identity_are_never_dropped():
     assert len(list(paged_items(server, "pods"))) == 4
 
 
+@pytest.mark.parametrize("answer, complaint", [
+    ({"items": {"a": 1}}, "items are not a list"), ({"items": 7}, "items are not a list"),
+    ({"items": [], "metadata": {"continue": 5}}, "continue token is not a string"),
+])
+def test_a_page_not_shaped_like_a_list_is_an_api_error(answer, complaint):
+    with pytest.raises(ApiError, match=f"the server answered a list of pods whose {complaint}"):
+        list(paged_items(Server(answer), "pods"))
+
+
+def test_a_page_without_items_or_metadata_ends_the_list():
+    assert list(paged_items(Server({"metadata": None}), "pods")) == []
+
+
 # --- request timeouts -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, seconds", [("0", None), ("", None), ("2s", 2), ("1m30s", 90), ("250ms", 0.25),
@@ -165,10 +178,10 @@ def test_request_timeout_is_parsed_like_kubectl(text, seconds):
 
 
 class TrickleServer:
-    """A real TCP server that answers every request with a JSON body sent one byte at a time."""
+    """A real TCP server that answers every request with a body sent one byte at a time."""
 
-    def __init__(self, delay):
-        self.delay = delay
+    def __init__(self, delay, body=b'{"kind": "Pod", "metadata": {"name": "web"}}'):
+        self.delay, self.body = delay, body
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.stop = threading.Event()
         threading.Thread(target=self._serve, daemon=True).start()
@@ -186,7 +199,7 @@ class TrickleServer:
             threading.Thread(target=self._answer, args=(client,), daemon=True).start()
 
     def _answer(self, client):
-        body = b'{"kind": "Pod", "metadata": {"name": "web"}}'
+        body = self.body
         with client:
             try:
                 client.recv(65536)
@@ -229,6 +242,17 @@ def test_without_a_request_timeout_a_slow_body_is_read_whole():
     server = TrickleServer(delay=0.001)
     try:
         assert reader_for(server.url, timeout=None).get("Pod", "default", "web")["metadata"]["name"] == "web"
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("body, complaint", [(b"[1, 2]", "JSON that is not an object"),
+                                            (b"<html>", "something that is not JSON")])
+def test_an_answer_that_is_not_a_json_object_is_an_api_error(body, complaint):
+    server = TrickleServer(delay=0, body=body)
+    try:
+        with pytest.raises(ApiError, match=f"the server answered /api/v1/namespaces/default/pods/web with {complaint}"):
+            reader_for(server.url, timeout=None).get("Pod", "default", "web")
     finally:
         server.close()
 
