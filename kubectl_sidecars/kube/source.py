@@ -24,7 +24,9 @@ class LiveSource:
 
     def pods(self, selection: Selection) -> Iterator[dict]:
         if selection.names:
-            # Named pods are fetched like kubectl does, one GET per name the user typed.
+            # Named pods are fetched like kubectl does, one GET per name the user typed, once every name
+            # is known to be one.
+            selection.validate()
             matches = Selection(selection.namespace, (), selection.label_selector, selection.field_selector).matcher()
             for name in selection.names:
                 pod = self.reader.get("Pod", selection.namespace, name)
