@@ -4,11 +4,12 @@
 
 import json
 import time
+from contextlib import nullcontext
 from typing import Callable, Dict, Iterator, Optional
 from urllib.parse import quote, urlencode
 
 from kubectl_sidecars.errors import ApiError, UsageError
-from kubectl_sidecars.kube.connection import CONNECT_TIMEOUT, Connection, warn
+from kubectl_sidecars.kube.connection import CONNECT_TIMEOUT, Connection, Deadline, warn
 from kubectl_sidecars.selection import check_name, check_namespace
 
 # (API path prefix, plural) of every kind the plugin reads.
@@ -25,7 +26,6 @@ RESOURCES: Dict[str, tuple] = {
     "DaemonSet": ("/apis/apps/v1", "daemonsets"),
 }
 CLUSTER_SCOPED = ("Node", "Namespace")
-BODY_CHUNK = 1 << 16
 
 
 class ServerError(ApiError):
@@ -152,32 +152,23 @@ class Reader:
         server = self.connection.server
         url = server + path + ("?" + urlencode(params) if params else "")
         limit = self.connection.timeout
-        deadline = time.monotonic() + limit if limit else None
+        deadline = Deadline(time.monotonic() + limit) if limit else None
         try:
             # kubectl: --request-timeout becomes http.Client.Timeout (client-go rest/transport.go
             # HTTPClientFor), which bounds the whole exchange up to the last byte of the body; with 0 only
-            # the dialer's 30 s connect timeout applies (client-go transport/cache.go). urllib3's read
-            # timeout is per socket read, so the body is read against our own deadline.
-            response = self.connection.pool.request(
-                "GET", url, headers=self.connection.headers(), retries=False, preload_content=False,
-                timeout=urllib3.Timeout(connect=min(CONNECT_TIMEOUT, limit or CONNECT_TIMEOUT), read=limit))
-            body = _read_body(response, deadline)
-        except urllib3.exceptions.NewConnectionError as error:  # before TimeoutError: urllib3 2 derives it from that
-            raise ApiError(f"Unable to connect to the server {server}: {_reason(error)}") from None
-        except (urllib3.exceptions.TimeoutError, RequestDeadline) as error:
-            connecting = isinstance(error, urllib3.exceptions.ConnectTimeoutError)
-            if limit is None or (connecting and limit > CONNECT_TIMEOUT):
-                raise ApiError(f"Unable to connect to the server {server}: "
-                               f"no connection within {CONNECT_TIMEOUT:g}s") from None
-            raise ApiError(f"the request to {server} timed out after {limit:g}s (--request-timeout)") from None
-        except urllib3.exceptions.SSLError as error:
-            raise ApiError(f"TLS error talking to {server}: {_reason(error)}") from None
+            # the dialer's 30 s connect timeout applies (client-go transport/cache.go).
+            with deadline or nullcontext():
+                response = self.connection.pool.request(
+                    "GET", url, headers=self.connection.headers(), retries=False,
+                    timeout=urllib3.Timeout(connect=min(CONNECT_TIMEOUT, limit or CONNECT_TIMEOUT), read=limit))
         except urllib3.exceptions.HTTPError as error:
-            raise ApiError(f"Unable to connect to the server {server}: {_reason(error)}") from None
+            raise ApiError(_failure(error, server, limit, deadline)) from None
+        if deadline is not None and deadline.cut:  # headers cut short can still parse as an answer
+            raise ApiError(_timed_out(server, limit))
         if response.status >= 400:
-            raise ServerError(response.status, _status_message(response.status, body))
+            raise ServerError(response.status, _status_message(response.status, response.data))
         try:
-            document = json.loads(body)
+            document = json.loads(response.data)
         except ValueError:
             raise ApiError(f"the server answered {path} with something that is not JSON") from None
         if not isinstance(document, dict):
@@ -185,36 +176,23 @@ class Reader:
         return document
 
 
-class RequestDeadline(Exception):
-    """The body was still arriving when --request-timeout ran out."""
+def _failure(error: Exception, server: str, limit: Optional[float], deadline: Optional[Deadline]) -> str:
+    """kubectl-like words for a request that got no complete answer."""
+    import urllib3
+
+    if deadline is not None and deadline.passed():
+        return _timed_out(server, limit)
+    if isinstance(error, urllib3.exceptions.NewConnectionError):  # urllib3 2 derives it from ConnectTimeoutError
+        return f"Unable to connect to the server {server}: {_reason(error)}"
+    if isinstance(error, urllib3.exceptions.ConnectTimeoutError):
+        return f"Unable to connect to the server {server}: no connection within {CONNECT_TIMEOUT:g}s"
+    if isinstance(error, urllib3.exceptions.SSLError):
+        return f"TLS error talking to {server}: {_reason(error)}"
+    return f"Unable to connect to the server {server}: {_reason(error)}"
 
 
-def _read_body(response, deadline: Optional[float]) -> bytes:
-    """The whole body, in chunks of whatever has arrived, each read bounded by the time left."""
-    complete = False
-    try:
-        if deadline is None:
-            body = response.read()
-        else:
-            chunks = []
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise RequestDeadline()
-                sock = getattr(response.connection, "sock", None)
-                if sock is not None:
-                    sock.settimeout(remaining)
-                chunk = response.read1(BODY_CHUNK)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-            body = b"".join(chunks)
-        complete = True
-        return body
-    finally:
-        if not complete:
-            response.close()  # a half-read connection must not go back to the pool
-        response.release_conn()
+def _timed_out(server: str, limit: float) -> str:
+    return f"the request to {server} timed out after {limit:g}s (--request-timeout)"
 
 
 def _reason(error: Exception) -> str:

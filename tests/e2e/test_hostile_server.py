@@ -97,8 +97,9 @@ def some_pods(kube, ns, count=3):
 
 # --- a server that trickles --------------------------------------------------------------------------
 
-def test_request_timeout_cuts_off_a_trickled_body(run_plugin, tmp_path):
-    server = TrickleServer(delay=0.3)  # a body of ~45 bytes: ~14 s at this pace, each byte well within 2 s
+@pytest.mark.parametrize("trickle_from", [None, 0], ids=["body", "status-line"])
+def test_request_timeout_cuts_off_a_trickled_answer(run_plugin, tmp_path, trickle_from):
+    server = TrickleServer(delay=0.3, trickle_from=trickle_from)  # each byte well within 2 s, the whole in > 10 s
     try:
         config = write_config(tmp_path / "slow.yaml", server_config(server.url))
         code, out, err = run_plugin("status", "-n", "default", "--request-timeout", "2s", kubeconfig=config,

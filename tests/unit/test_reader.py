@@ -2,12 +2,14 @@
 continue token, and a --request-timeout that bounds a body trickled by a real local socket."""
 
 import socket
+import ssl
+import subprocess
 import threading
 
 import pytest
 
 from kubectl_sidecars.errors import ApiError, UsageError
-from kubectl_sidecars.kube.connection import Connection, parse_request_timeout
+from kubectl_sidecars.kube.connection import Connection, parse_request_timeout, with_deadlines
 from kubectl_sidecars.kube.reader import Reader, ServerError, paged_items, resource_path
 from kubectl_sidecars.selection import Selection, check_name, check_namespace
 
@@ -178,17 +180,20 @@ def test_request_timeout_is_parsed_like_kubectl(text, seconds):
 
 
 class TrickleServer:
-    """A real TCP server that answers every request with a body sent one byte at a time."""
+    """A real TCP server (TLS when given a server context) that answers every request with a JSON
+    document; from `trickle_from` on (0: the status line; None: the body) it sends one byte per delay."""
 
-    def __init__(self, delay, body=b'{"kind": "Pod", "metadata": {"name": "web"}}'):
-        self.delay, self.body = delay, body
+    def __init__(self, delay, body=b'{"kind": "Pod", "metadata": {"name": "web"}}', trickle_from=None, tls=None):
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+        self.delay, self.answer, self.tls = delay, head + body, tls
+        self.trickle_from = len(head) if trickle_from is None else trickle_from
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.stop = threading.Event()
         threading.Thread(target=self._serve, daemon=True).start()
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.listener.getsockname()[1]}"
 
     def _serve(self):
         while not self.stop.is_set():
@@ -199,43 +204,54 @@ class TrickleServer:
             threading.Thread(target=self._answer, args=(client,), daemon=True).start()
 
     def _answer(self, client):
-        body = self.body
-        with client:
-            try:
-                client.recv(65536)
-                client.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                               b"Content-Length: %d\r\n\r\n" % len(body))
-                for byte in body:
+        try:
+            with (self.tls.wrap_socket(client, server_side=True) if self.tls else client) as peer:
+                peer.recv(65536)
+                peer.sendall(self.answer[:self.trickle_from])
+                for byte in self.answer[self.trickle_from:]:
                     if self.stop.wait(self.delay):
                         return
-                    client.sendall(bytes([byte]))
-            except OSError:
-                return
+                    peer.sendall(bytes([byte]))
+        except OSError:
+            return
 
     def close(self):
         self.stop.set()
         self.listener.close()
 
 
-@pytest.fixture
-def trickle():
-    server = TrickleServer(delay=0.2)
-    yield server
-    server.close()
+@pytest.fixture(scope="module")
+def tls_context(tmp_path_factory):
+    """A server context with a throwaway self-signed certificate."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "server.crt", folder / "server.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost", "-days", "1"],
+                   check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert), str(key))
+    return context
 
 
 def reader_for(server, timeout):
     import urllib3
     from kubernetes import client
 
-    return Reader(Connection(urllib3.PoolManager(), server, client.Configuration(), "default", timeout))
+    pool = with_deadlines(urllib3.PoolManager(cert_reqs="CERT_NONE"))  # the test server's certificate is its own
+    return Reader(Connection(pool, server, client.Configuration(), "default", timeout))
 
 
-def test_a_trickled_body_is_cut_off_at_the_request_timeout(trickle):
-    reader = reader_for(trickle.url, timeout=0.5)  # the body needs ~9 s at this pace; every byte comes in 0.2 s
-
-    with pytest.raises(ApiError, match=r"timed out after 0.5s \(--request-timeout\)"):
-        reader.get("Pod", "default", "web")
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+@pytest.mark.parametrize("trickle_from", [None, 0, 20], ids=["body", "status-line", "headers"])
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_a_trickled_answer_is_cut_off_at_the_request_timeout(tls_context, trickle_from, tls):
+    """Every byte comes within 0.2 s, so no socket read times out; the whole answer would need ~20 s."""
+    server = TrickleServer(delay=0.2, trickle_from=trickle_from, tls=tls_context if tls else None)
+    try:
+        with pytest.raises(ApiError, match=r"timed out after 0.5s \(--request-timeout\)"):
+            reader_for(server.url, timeout=0.5).get("Pod", "default", "web")
+    finally:
+        server.close()
 
 
 def test_without_a_request_timeout_a_slow_body_is_read_whole():
