@@ -193,7 +193,12 @@ def problem(document: dict) -> Optional[ShapeError]:
     try:
         if type(document) is not dict:
             raise ShapeError("an object", describe(document))
-        KINDS.get(document.get("kind"), _ANY_KIND)(document)
+        kind = document.get("kind")
+        if type(kind) is not str:
+            error = ShapeError("a string", describe(kind))
+            error.segments.append(".kind")
+            raise error
+        KINDS.get(kind, _ANY_KIND)(document)
         if not (document.get("metadata") or {}).get("name"):
             error = ShapeError("a name", "none")
             error.segments.append(".metadata.name")
