@@ -3,7 +3,7 @@
 import json
 
 from kubectl_sidecars.model import ContainerView, PodView
-from kubectl_sidecars.sanitize import CONTROL, escape_unicode
+from kubectl_sidecars.sanitize import CONTROL, escape_json, escape_yaml
 from kubectl_sidecars.model.timeutil import format_time
 
 API_VERSION = "kubectl-sidecars/v1"
@@ -54,10 +54,10 @@ def diagnosis_document(diagnosis) -> dict:
 
 
 def dump(document: dict, output: str) -> str:
-    """JSON or YAML with every control, bidi and separator character escaped, so that no string from the
-    cluster reaches a terminal raw; parsed back, the values are unchanged."""
+    """JSON or YAML with every character sanitize.CONTROL names escaped in the format's own way, so that no
+    string from the cluster reaches a terminal raw; parsed back, the values are unchanged."""
     if output == "json":
-        return escape_unicode(json.dumps(document, indent=2, ensure_ascii=False))
+        return escape_json(json.dumps(document, indent=2, ensure_ascii=False))
     import yaml
 
     # The pure-Python dumper even where libyaml exists: the two wrap long strings differently, and the krew
@@ -67,5 +67,5 @@ def dump(document: dict, output: str) -> str:
 
     Dumper.add_representer(str, lambda dumper, text: dumper.represent_scalar(
         "tag:yaml.org,2002:str", text, style='"' if CONTROL.search(text) else None))
-    return escape_unicode(yaml.dump(document, Dumper=Dumper, sort_keys=False, default_flow_style=False,
-                                    allow_unicode=True)).rstrip()
+    return escape_yaml(yaml.dump(document, Dumper=Dumper, sort_keys=False, default_flow_style=False,
+                                 allow_unicode=True)).rstrip()
