@@ -226,12 +226,12 @@ _NOTE_LINE = re.compile(r"^(?P<pad>\s*)(?P<key>[^:]+): '" + re.escape(_NOTE_MARK
 
 
 @functools.lru_cache(maxsize=None)
-def _snippet_dumper():
+def _snippet_dumper(pure_python: bool = False):
     import yaml
 
     # libyaml's emitter where present (remedies are written for thousands of pods); both emitters write
     # the same block-style text for these small documents.
-    class SnippetDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+    class SnippetDumper(yaml.SafeDumper if pure_python else getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
         """A dumper of our own, so that the Note representer stays out of PyYAML's shared one."""
 
     SnippetDumper.add_representer(Note, lambda dumper, note: dumper.represent_scalar(
@@ -254,8 +254,11 @@ _WRITTEN: Dict[Tuple[str, int], str] = {}
 def _write_yaml(value, indent: int) -> str:
     import yaml
 
-    text = yaml.dump(value, Dumper=_snippet_dumper(), default_flow_style=False, sort_keys=False,
-                     allow_unicode=True, width=1 << 20, indent=2)
+    options = dict(default_flow_style=False, sort_keys=False, allow_unicode=True, width=1 << 20, indent=2)
+    try:
+        text = yaml.dump(value, Dumper=_snippet_dumper(), **options)
+    except UnicodeEncodeError:  # libyaml takes UTF-8 only; PyYAML's emitter escapes a lone surrogate ("\uD800")
+        text = yaml.dump(value, Dumper=_snippet_dumper(pure_python=True), **options)
     lines = []
     for line in text.splitlines():
         note = _NOTE_LINE.match(line)
