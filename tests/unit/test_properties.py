@@ -10,6 +10,7 @@ random examples for a local search.
 """
 
 import copy
+import json
 import os
 import string
 
@@ -164,7 +165,16 @@ def test_hostile_strings_where_strings_belong_are_shown_not_fatal(folder, exampl
         pods[0] = replaced(pods[0], path, data.draw(hostile_text.filter(str.strip)))
     document["items"] = [pods[0] if item is first else item for item in document["items"]]
     codes = run_everything(document, language, target, folder)
-    assert set(codes) == {0}, f"{example}: a string field with any text is valid input"
+    if language == "yaml" and _holds_lone_surrogate(document):
+        # YAML has no way to write one: libyaml refuses the \uD800 escape (not valid JSON or YAML, exit 4), the
+        # pure-Python parser reads it
+        assert set(codes) in ({0}, {4}), example
+    else:
+        assert set(codes) == {0}, f"{example}: a string field with any text is valid input"
+
+
+def _holds_lone_surrogate(document) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in json.dumps(document, ensure_ascii=False))
 
 
 json_values = st.recursive(
