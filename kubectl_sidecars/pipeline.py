@@ -1,15 +1,18 @@
-"""read -> view: open the source (cluster or files), select pods, and gather what each command needs
-into a Snapshot. Views are built as pages arrive, so raw pages do not pile up in memory."""
+"""read -> view: open the source (cluster or files), select pods, and gather what the rules read into a
+Snapshot. Views are built as pages arrive, so raw pages do not pile up in memory."""
 
 from datetime import datetime, timezone
-from typing import Iterable, List, Optional, Tuple
+from typing import Iterable, List, Optional, Set, Tuple
 
+from kubectl_sidecars.engine import rules_reading
 from kubectl_sidecars.errors import ApiError
 from kubectl_sidecars.kinds import DIAGNOSE_KINDS
-from kubectl_sidecars.model import PodView, build_pod_view
+from kubectl_sidecars.model import build_pod_view
+from kubectl_sidecars.model.objects import build_event_view, build_job_view, build_node_view, workload_template
+from kubectl_sidecars.rules import CATALOG, Rule
+from kubectl_sidecars.rules.catalog import JOB
 from kubectl_sidecars.selection import Selection
-from kubectl_sidecars.snapshot import Snapshot
-
+from kubectl_sidecars.snapshot import EVENTS, JOBS, NODES, PODS, Snapshot
 
 
 def open_source(files: Tuple[str, ...], kubeconfig: Optional[str], context: Optional[str],
@@ -31,10 +34,6 @@ def resolve_namespace(source, namespace: Optional[str], all_namespaces: bool) ->
     return namespace or source.default_namespace
 
 
-def views(pods: Iterable[dict]) -> List[PodView]:
-    return sorted((build_pod_view(p) for p in pods), key=lambda v: (v.namespace, v.name))
-
-
 def selector_of(obj: dict) -> str:
     """A workload's spec.selector (matchLabels and matchExpressions) as a label selector string."""
     selector = (obj.get("spec") or {}).get("selector") or {}
@@ -52,10 +51,6 @@ def selector_of(obj: dict) -> str:
     return ",".join(parts)
 
 
-def status_snapshot(source, selection: Selection) -> Snapshot:
-    return Snapshot(now=datetime.now(timezone.utc), pods=views(source.pods(selection)))
-
-
 def _owned_by(obj: dict, owner: dict) -> bool:
     uid = (owner.get("metadata") or {}).get("uid")
     name = (owner.get("metadata") or {}).get("name")
@@ -69,9 +64,19 @@ def _recent_jobs(source, cronjob: dict, namespace: str, count: int) -> List[dict
     return owned[:count]
 
 
-def diagnosis_snapshot(source, kind: Optional[str], name: Optional[str], selection: Selection,
-                       recent_jobs: int) -> Tuple[Snapshot, List[dict]]:
-    """The pods of the target, its Jobs, and the Events and Nodes the rules use as evidence."""
+def _key(obj: dict) -> Tuple[str, str]:
+    metadata = obj.get("metadata") or {}
+    return metadata.get("namespace") or "", metadata.get("name") or ""
+
+
+def gather(source, selection: Selection, kind: Optional[str] = None, name: Optional[str] = None,
+           recent_jobs: int = 3, rules: Optional[Iterable[Rule]] = None) -> Snapshot:
+    """The pods of the target (every selected pod without one), and what the rules read beside them:
+    the Jobs that own them, the Events about them, their Nodes. Each kind is read once (one LIST), and only
+    when a selected rule reads it and a selected pod can use it. A refused read becomes a note naming the
+    checks that ran without it."""
+    rules = list(CATALOG.values() if rules is None else rules)
+    wanted = {kind for rule in rules for kind in rule.reads}
     namespace = selection.namespace
     snapshot = Snapshot(now=datetime.now(timezone.utc))
     jobs: List[dict] = []
@@ -84,56 +89,77 @@ def diagnosis_snapshot(source, kind: Optional[str], name: Optional[str], selecti
             jobs = [dict(source.get("Job", namespace, name), kind="Job")]
         else:
             cronjob = dict(source.get("CronJob", namespace, name), kind="CronJob")
-            jobs = _recent_jobs(source, cronjob, namespace, recent_jobs)
+            jobs = [dict(j, kind="Job") for j in _recent_jobs(source, cronjob, namespace, recent_jobs)]
         pods = [p for job in jobs for p in source.list("Pod", namespace, selector_of(job))]
     else:
         workload = dict(source.get(DIAGNOSE_KINDS[kind], namespace, name), kind=DIAGNOSE_KINDS[kind])
-        snapshot.workloads = [workload]
+        snapshot.templates = [workload_template(workload)]
         pods = source.list("Pod", namespace, selector_of(workload))
-    snapshot.pods = views(pods)
-    snapshot.jobs = jobs or _jobs_of(source, snapshot, namespace)
-    _add_events(source, snapshot, namespace)
-    _add_nodes(source, snapshot)
-    return snapshot, jobs
+    snapshot.pods = sorted((build_pod_view(p) for p in pods), key=lambda v: (v.namespace, v.name))
+    snapshot.read = {PODS}
+    if JOBS in wanted:
+        jobs += _owning_jobs(source, snapshot, namespace, {_key(j) for j in jobs}, rules)
+    snapshot.jobs = [build_job_view(j) for j in jobs]
+    if EVENTS in wanted:
+        _add_events(source, snapshot, namespace, rules)
+    if NODES in wanted:
+        _add_nodes(source, snapshot, rules)
+    return snapshot
 
 
-def _jobs_of(source, snapshot: Snapshot, namespace: Optional[str]) -> List[dict]:
-    """The Jobs owning the pods (for podFailurePolicy and verdicts): one LIST, read only when a pod has one."""
+def _refused(snapshot: Snapshot, kind: str, error: ApiError, rules: List[Rule]) -> None:
+    """Which checks did not run for want of `kind` (those that judge Jobs), and which ran without it."""
+    reading = [r for r in rules if r.code in rules_reading(kind, rules)]
+    skipped = [r.code for r in reading if JOB in r.judges and kind == JOBS]
+    partial = [r.code for r in reading if r.code not in skipped]
+    parts = ([f"{', '.join(skipped)} did not run"] if skipped else []) + \
+        ([f"{', '.join(partial)} ran without them"] if partial else [])
+    snapshot.notes.append(f"{kind} could not be read, so {'; '.join(parts)} ({error})")
+
+
+def _owning_jobs(source, snapshot: Snapshot, namespace: Optional[str], known: Set[Tuple[str, str]],
+                 rules: List[Rule]) -> List[dict]:
+    """The Jobs owning the selected pods, for their verdicts and Job-scope checks: one LIST, read only when a
+    pod has one that is not read yet."""
     wanted = {(p.namespace, p.owner["name"]) for p in snapshot.pods if (p.owner or {}).get("kind") == "Job"}
-    if not wanted:
+    if not wanted - known:
+        snapshot.read.add(JOBS)
         return []
     try:
-        return [dict(j, kind="Job") for j in source.list("Job", namespace)
-                if ((j.get("metadata") or {}).get("namespace"), (j.get("metadata") or {}).get("name")) in wanted]
+        found = [dict(j, kind="Job") for j in source.list("Job", namespace) if _key(j) in wanted - known]
     except ApiError as error:
-        snapshot.notes.append(f"jobs could not be read, so their podFailurePolicy was not checked ({error})")
+        _refused(snapshot, JOBS, error, rules)
         return []
+    snapshot.read.add(JOBS)
+    return found
 
 
-def _add_events(source, snapshot: Snapshot, namespace: Optional[str]) -> None:
-    """Events are evidence, not a requirement: when they cannot be read, the diagnosis says so."""
-    about = {("Pod", p.namespace, p.name) for p in snapshot.pods}
-    about |= {("Job", (j.get("metadata") or {}).get("namespace"), (j.get("metadata") or {}).get("name"))
-              for j in snapshot.jobs}
+def _add_events(source, snapshot: Snapshot, namespace: Optional[str], rules: List[Rule]) -> None:
+    """Events are evidence about sidecars: read when a selected pod has one, or a Job is diagnosed."""
+    about = {("Pod", p.namespace, p.name) for p in snapshot.pods if p.all_sidecars}
+    about |= {("Job", j.namespace, j.name) for j in snapshot.jobs}
     if not about:
+        snapshot.read.add(EVENTS)
         return
     try:
-        snapshot.events = [e for e in source.list("Event", namespace)
-                           if ((e.get("involvedObject") or {}).get("kind"),
-                               (e.get("involvedObject") or {}).get("namespace")
-                               or (e.get("metadata") or {}).get("namespace"),
-                               (e.get("involvedObject") or {}).get("name")) in about]
-        snapshot.events_read = True
+        events = [build_event_view(e) for e in source.list("Event", namespace)]
     except ApiError as error:
-        snapshot.notes.append(f"events could not be read, so the diagnosis goes without them ({error})")
+        _refused(snapshot, EVENTS, error, rules)
+        return
+    snapshot.events = [e for e in events if e.about in about]
+    snapshot.read.add(EVENTS)
 
 
-def _add_nodes(source, snapshot: Snapshot) -> None:
-    """Node kubelet versions matter only for native sidecars."""
-    wanted = {p.node for p in snapshot.pods if p.sidecars and p.node}
+def _add_nodes(source, snapshot: Snapshot, rules: List[Rule]) -> None:
+    """Nodes matter for native sidecars (kubelet versions) and for pods stuck in Init or Terminating."""
+    wanted = {p.node for p in snapshot.pods if p.node and (p.sidecars or p.deleted or p.inits and not p.initialized)}
     if not wanted:
+        snapshot.read.add(NODES)
         return
     try:
-        snapshot.nodes = [n for n in source.list("Node", None) if (n.get("metadata") or {}).get("name") in wanted]
+        nodes = [build_node_view(n) for n in source.list("Node", None)]
     except ApiError as error:
-        snapshot.notes.append(f"nodes could not be read, so kubelet versions were not checked ({error})")
+        _refused(snapshot, NODES, error, rules)
+        return
+    snapshot.nodes = [n for n in nodes if n.name in wanted]
+    snapshot.read.add(NODES)
