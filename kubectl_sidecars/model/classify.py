@@ -73,8 +73,11 @@ def _injected(annotations: dict, containers: List[dict]) -> Dict[str, str]:
 SELF_ENDING_OWNERS = ("Workflow", "TaskRun", "EphemeralRunner", "Runner")
 
 
-def _outlived_the_app(pod: dict, name: str, candidates: List[str]) -> Optional[str]:
-    """In a pod meant to finish, a container still running after every other app container ended; not in
+OUTLIVED = "still running after the other containers of this run-to-completion pod finished"
+
+
+def _outlived_the_app(pod: dict, candidates: List[str]) -> Optional[str]:
+    """In a pod meant to finish, the container still running after every other app container ended; not in
     pods of controllers that sequence their containers themselves (Tekton steps, Argo, CI runners)."""
     spec, status = pod.get("spec") or {}, pod.get("status") or {}
     if (spec.get("restartPolicy") or "Always") == "Always" or len(candidates) < 2:
@@ -82,10 +85,9 @@ def _outlived_the_app(pod: dict, name: str, candidates: List[str]) -> Optional[s
     if (controller_reference(pod.get("metadata") or {}) or {}).get("kind") in SELF_ENDING_OWNERS:
         return None
     states = {s.get("name"): s.get("state") or {} for s in status.get("containerStatuses") or []}
-    others = [c for c in candidates if c != name]
-    if "running" in states.get(name, {}) and all("terminated" in states.get(o, {}) for o in others):
-        return "still running after the other containers of this run-to-completion pod finished"
-    return None
+    running = [c for c in candidates if "running" in states.get(c, {})]
+    ended = sum("terminated" in states.get(c, {}) for c in candidates)
+    return running[0] if len(running) == 1 and ended == len(candidates) - 1 else None
 
 
 def _workload_names(pod: dict) -> set:
@@ -118,10 +120,11 @@ def classify(pod: dict) -> Dict[str, Classification]:
     names = [c.get("name") for c in containers]
     workload = _workload_names(pod)
     evidence: Dict[str, str] = {}
+    default_present = default in set(names)
     for container in containers:
         name = container.get("name")
         found = injected.get(name)
-        if not found and default in names:
+        if not found and default_present:
             if name == default:
                 continue  # the annotation names the workload itself
             found = f"not the pod's main container ({DEFAULT_CONTAINER}: {default})"
@@ -139,10 +142,9 @@ def classify(pod: dict) -> Dict[str, Classification]:
     if not apps:
         # ...unless the injector made the whole pod: an Istio gateway is an injected istio-proxy alone.
         evidence, apps = {}, names
-    for name in apps:
-        found = _outlived_the_app(pod, name, apps)
-        if found:
-            evidence[name] = found
+    outlived = _outlived_the_app(pod, apps)
+    if outlived:
+        evidence[outlived] = OUTLIVED
     for name in names:
         result[name] = (LEGACY, evidence[name]) if name in evidence else (APP, None)
     return result

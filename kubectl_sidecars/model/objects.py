@@ -43,8 +43,8 @@ def build_template_view(kind: str, namespace: str, name: str, template: dict,
     containers = []
     for section in ("initContainers", "containers"):
         for index, container in enumerate(spec.get(section) or []):
-            kind, evidence = roles.get(container.get("name"), (EPHEMERAL, None))
-            containers.append(container_view(container, None, kind, index, evidence))
+            role, evidence = roles.get(container.get("name"), (EPHEMERAL, None))
+            containers.append(container_view(container, None, role, index, evidence))
     grace = spec.get("terminationGracePeriodSeconds")
     return PodTemplateView(kind=kind, namespace=namespace, name=name,
                            path=TEMPLATE_PATHS.get(kind, "spec.template") if path is None else path,

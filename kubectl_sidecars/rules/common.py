@@ -30,6 +30,16 @@ def took(duration: Optional[float]) -> str:
     return human_duration(duration) if duration is not None else "an unknown time"
 
 
+NAMED = 5  # containers a message names; the rest are counted, so no message grows with the pod
+
+
+def named(names: Iterable[str]) -> str:
+    """The first few names, and how many more."""
+    names = list(names)
+    shown = ", ".join(names[:NAMED])
+    return shown + (f" and {len(names) - NAMED} more" if len(names) > NAMED else "")
+
+
 def is_proxy(container: ContainerView) -> bool:
     """A known proxy or agent the app talks through (by name or image)."""
     return helper_words(container.name, container.image).serving

@@ -9,7 +9,7 @@ from kubectl_sidecars.model.classify import SELF_ENDING_OWNERS, evidence_rank
 from kubectl_sidecars.model.objects import JobView
 from kubectl_sidecars.model.timeutil import seconds_between
 from kubectl_sidecars.rules.catalog import ERROR, JOB, JOBS, PODS, WARNING, Finding, Fix, Patch, Target, rule
-from kubectl_sidecars.rules.common import (END_OF_POD_EXIT_CODES, app_failed, apps_done, ended, last_app_finish,
+from kubectl_sidecars.rules.common import (named, END_OF_POD_EXIT_CODES, app_failed, apps_done, ended, last_app_finish,
                                            state_line, took, when)
 from kubectl_sidecars.rules.migration import migration_remedy, workarounds
 from kubectl_sidecars.snapshot import Snapshot
@@ -94,7 +94,7 @@ def job_blocked(rule, pod: PodView, snapshot: Snapshot):
     job = f"Job {owner.get('name')}" if owner.get("kind") == "Job" else None
     others = [c.name for c in blocking[1:]]
     alive = "still running" if all(c.state == "running" for c in blocking) else "not finished"
-    also = (f", and so {'is' if len(others) == 1 else 'are'} {', '.join(others)}" if others else "")
+    also = (f", and so {'is' if len(others) == 1 else 'are'} {named(others)}" if others else "")
     counted = "them as app containers" if others else "it as an app container"
     severity = None
     if weak:
@@ -113,11 +113,11 @@ def job_blocked(rule, pod: PodView, snapshot: Snapshot):
                    f"{'they exit' if others else 'it exits'} soon the pod stays Running and {ends}.")
     else:
         message = (f"Every app container has finished, but {main.name} (a legacy sidecar: {main.evidence}) "
-                   + (f"and {', '.join(others)} " if others else "")
+                   + (f"and {named(others)} " if others else "")
                    + f"{'are' if others else 'is'} {alive}: Kubernetes counts {counted}, so the pod stays Running "
                    f"and {f'{job} can never finish' if job else 'can never finish'}")
         if failed and pod.restart_policy == "Never":
-            message += (f"; {', '.join(a.name for a in failed)} failed, and since the pod never ends the Job "
+            message += (f"; {named(a.name for a in failed)} failed, and since the pod never ends the Job "
                         "cannot retry it either")
         message += "."
 
@@ -125,7 +125,7 @@ def job_blocked(rule, pod: PodView, snapshot: Snapshot):
         fix = migration_remedy(main, pod, snapshot)
         text = fix.text
         if others:
-            text += f"\nDo the same for {', '.join(others)}."
+            text += f"\nDo the same for {named(others)}."
         if weak:
             text = (f"If {main.name} is a helper: " + text[0].lower() + text[1:]
                     + "\nIf it is a worker that is still busy, nothing needs fixing.")
@@ -194,12 +194,12 @@ def pod_failure_policy(rule, job: JobView, snapshot: Snapshot, pod_findings: Pod
                                            list(policy_rule.values))
         evidence = [(f"spec.podFailurePolicy.rules[{index}]: action {action}, onExitCodes {operator} "
                      f"{values}, no containerName"),
-                    f"sidecars in the pod template: {', '.join(sidecars)}"]
+                    f"sidecars in the pod template: {named(sidecars)}"]
         for code in matching[index]:
             if code in observed:
                 evidence.append(f"a sidecar ended with {code} in pod(s) {', '.join(observed[code])}")
         message = (f"rules[{index}] ({action} on exit codes {operator} {values}) has no containerName, so it also "
-                   f"matches sidecars ({', '.join(sidecars)}) ending with "
+                   f"matches sidecars ({named(sidecars)}) ending with "
                    f"{' or '.join(str(c) for c in matching[index])}, as they do when a pod stops: when a pod fails "
                    f"for any reason, this rule {ACTION_EFFECT.get(action, 'applies')}.")
         yield rule.finding(None, message, Fix("Name the container the rule is meant for:", (patch,)), evidence)

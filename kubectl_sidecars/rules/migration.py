@@ -6,7 +6,7 @@ from typing import FrozenSet, Iterable, List, Optional, Tuple
 
 from kubectl_sidecars.model import ContainerView
 from kubectl_sidecars.rules.catalog import INFO, LIVE_POD, POD_TEMPLATE, Fix, rule
-from kubectl_sidecars.rules.common import AnyPod, migration_patch, template_patch
+from kubectl_sidecars.rules.common import named, AnyPod, migration_patch, template_patch
 from kubectl_sidecars.snapshot import Snapshot
 
 # (pattern, what it is, what it works around: "shutdown" or "startup")
@@ -145,9 +145,10 @@ startupProbe if the app needs it ready). For injected sidecars, switch the injec
 (Istio: sidecar.istio.io/nativeSidecar: "true"; Linkerd: config.beta.linkerd.io/proxy-enable-native-sidecar:
 "true"). Nodes must run kubelet >= 1.29.""", judges=(LIVE_POD, POD_TEMPLATE))
 def legacy_sidecar(rule, pod: AnyPod, snapshot: Snapshot):
+    in_apps = [w for app in pod.apps for w in workarounds(app)] if pod.legacy_sidecars else []
     for container in pod.legacy_sidecars:
         evidence = [f"{container.name} is in spec.containers; recognised as a helper: {container.evidence}"]
-        found = workarounds(container) + [w for app in pod.apps for w in workarounds(app)]
+        found = workarounds(container) + in_apps
         if found:
             evidence.append("workarounds in use: " + "; ".join(found))
         builder = pod_builder(pod)
@@ -189,7 +190,7 @@ def legacy_workaround(rule, pod: AnyPod, snapshot: Snapshot):
             continue
         evidence = [f"{container.name} command: {text}" for text in command_texts(container, own_hooks(container))]
         if pod.legacy_sidecars:
-            state = (f"this pod still has legacy sidecars ({', '.join(c.name for c in pod.legacy_sidecars)}): "
+            state = (f"this pod still has legacy sidecars ({named(c.name for c in pod.legacy_sidecars)}): "
                      "make them native first, then drop the workaround")
         elif native:
             state = "the pod's helpers are already native sidecars, so the workaround can simply go"

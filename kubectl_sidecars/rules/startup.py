@@ -2,7 +2,7 @@
 ready, native sidecars without a startupProbe, and init containers ordered before the proxy they need."""
 
 from datetime import datetime
-from typing import List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from kubectl_sidecars.model import ContainerView, PodView
 from kubectl_sidecars.model.classify import ISTIO_STATUS, json_annotation
@@ -10,14 +10,13 @@ from kubectl_sidecars.model.timeutil import parse_time, seconds_between
 from kubectl_sidecars.model.view import Termination
 from kubectl_sidecars.model.vocabulary import MESH_INIT_NAMES, helper_words, image_repository
 from kubectl_sidecars.rules.catalog import ERROR, INFO, LIVE_POD, POD_TEMPLATE, WARNING, Fix, rule
-from kubectl_sidecars.rules.common import (END_OF_POD_EXIT_CODES, AnyPod, apps_done, container_events,
+from kubectl_sidecars.rules.common import (END_OF_POD_EXIT_CODES, NAMED, AnyPod, apps_done, container_events,
                                            container_patch, template_patch, ended, event_line, has_post_start, is_proxy,
-                                           listening_ports, local_ports, migration_patch, placeholder_probe,
+                                           listening_ports, local_ports, migration_patch, named, placeholder_probe,
                                            pod_failed, restart_budget, serves, ships_telemetry, startup_probe_for,
                                            state_line, took, when)
 from kubectl_sidecars.snapshot import Snapshot
 
-NAMED = 5  # containers named in a message; the rest are counted
 QUICK_FAILURE = 30  # an app failing this soon after it started failed at start-up
 WARM_UP = 30        # a sidecar running for less than this may not serve yet
 NOT_READY_FOR = 60  # a running sidecar unready for longer than this (and its probe budget) is reported
@@ -101,15 +100,12 @@ def startup_probe_fix(sidecar: ContainerView, pod: AnyPod, snapshot: Snapshot, t
     return Fix(text, (container_patch(pod, snapshot, sidecar, {"startupProbe": probe}, comments),))
 
 
-def dependency(sidecar: ContainerView, app: ContainerView) -> Optional[Tuple[str, bool]]:
-    """Why `app` may need `sidecar` up at start-up, and whether that is sure enough to blame a failed pod on
-    it (an error); None when the app plausibly does not need it (a log or metrics shipper)."""
-    ports = listening_ports(sidecar)
-    used = [p for p in local_ports(app) if p in ports]
-    if used:
-        return f"{app.name} points at localhost:{used[0]}, where it listens", True
+def own_dependency(sidecar: ContainerView) -> Optional[Tuple[str, bool]]:
+    """Why any app may need `sidecar` up at start-up, from the sidecar alone, and whether that is sure
+    enough to blame a failed pod on it (an error); None when nothing says so (a log or metrics shipper)."""
     if ships_telemetry(sidecar):
         return None
+    ports = listening_ports(sidecar)
     if is_proxy(sidecar):
         return "it is a proxy the app's connections go through" + (
             f" (it listens on {', '.join(map(str, ports))})" if ports else ""), True
@@ -119,6 +115,20 @@ def dependency(sidecar: ContainerView, app: ContainerView) -> Optional[Tuple[str
     if listens or "readiness" in sidecar.probes:
         return listens or "it has a readinessProbe, like a server", False
     return None
+
+
+def dependencies(app: ContainerView, serving: List[Tuple[ContainerView, Tuple[str, bool]]],
+                 listening: Dict[int, List[ContainerView]]) -> Iterator[Tuple[ContainerView, Tuple[str, bool]]]:
+    """The sidecars `app` may need, surest first: those listening where it points at localhost, then
+    `serving` (the sidecars that serve by their own nature, surest first, worked out once per pod). Lazy:
+    the caller stops once it has found enough."""
+    pointed: Dict[str, Tuple[ContainerView, Tuple[str, bool]]] = {}
+    for port in local_ports(app):
+        for sidecar in listening.get(port, ()):
+            pointed.setdefault(sidecar.name, (sidecar, (f"{app.name} points at localhost:{port}, where it "
+                                                         "listens", True)))
+    yield from sorted(pointed.values(), key=lambda pair: pair[0].index)
+    yield from (pair for pair in serving if pair[0].name not in pointed)
 
 
 @rule("app-started-before-sidecar-ready", WARNING,
@@ -140,23 +150,31 @@ def app_before_sidecar(rule, pod: PodView, snapshot: Snapshot):
     if not candidates:
         return
     failed = pod_failed(pod)
+    serving: Optional[List[Tuple[ContainerView, Tuple[str, bool]]]] = None
+    listening: Dict[int, List[ContainerView]] = {}
     for app in pod.apps:
         failures = _quick_failures(app)
         if not failures:
             continue
-        needed = [(s, dependency(s, app)) for s in candidates]
-        needed = [(s, need) for s, need in needed if need]
+        if serving is None:  # worked out once per pod, and only for a pod where an app failed at start-up
+            own = [(s, own_dependency(s)) for s in candidates]
+            serving = [pair for pair in own if pair[1] and pair[1][1]] + [pair for pair in own
+                                                                         if pair[1] and not pair[1][1]]
+            for sidecar in candidates:
+                for port in listening_ports(sidecar):
+                    listening.setdefault(port, []).append(sidecar)
         for failure in failures:
             races: List[Tuple[ContainerView, str, Tuple[str, bool]]] = []
-            for sidecar, need in needed:
+            for sidecar, need in dependencies(app, serving, listening):
                 if _ordered(sidecar, app):
                     continue
                 why = _race(sidecar, failure)
                 if why:
                     races.append((sidecar, why, need))
+                    if len(races) == NAMED:
+                        break  # the surest comes first: enough to name
             if not races:
                 continue
-            races.sort(key=lambda race: not race[2][1])  # the surest dependency first
             sidecar, why, (needs, sure) = races[0]
             ran = seconds_between(failure.started_at, failure.finished_at)
             current = failure is app.terminated
@@ -203,6 +221,7 @@ def app_before_sidecar(rule, pod: PodView, snapshot: Snapshot):
 # --- sidecar-startup-failed ---------------------------------------------------------------------------
 
 def _held_back(pod: PodView) -> List[str]:
+    """The containers of spec.containers that have not started."""
     return [c.name for c in pod.apps + pod.legacy_sidecars if c.state != "running" and c.state != "terminated"]
 
 
@@ -221,24 +240,24 @@ checks), or give the startupProbe a larger failureThreshold if it is just slow."
 def sidecar_startup_failed(rule, pod: PodView, snapshot: Snapshot):
     if pod.deleted or ended(pod):
         return
-    initialized = pod.initialized
+    initialized, held = pod.initialized, _held_back(pod)
     for container in pod.all_sidecars:
-        why = _why_not_started(pod, container, snapshot, initialized)
+        why = _why_not_started(pod, container, snapshot, initialized, held)
         if not why:
             continue
-        held = _held_back(pod)
         evidence = [state_line(container, snapshot.now)]
         evidence += [event_line(e) for e in container_events(
             snapshot, pod, container.name, ("Unhealthy", "Failed", "BackOff", "FailedPostStartHook"))[-3:]]
         evidence.append(f"pod: kubectl {pod.ready} {pod.status}")
         message = f"{container.name} never became started: {why}"
         if held and container.type == "sidecar":
-            message += f"; {', '.join(held)} cannot start until it is"
+            message += f"; {named(held)} cannot start until it is"
         message += "."
         yield rule.finding(container.name, message, lambda: _startup_remedy(pod, container, snapshot), evidence)
 
 
-def _why_not_started(pod: PodView, container: ContainerView, snapshot: Snapshot, initialized: bool) -> str:
+def _why_not_started(pod: PodView, container: ContainerView, snapshot: Snapshot, initialized: bool,
+                     held: List[str]) -> str:
     if container.type == "legacy-sidecar":
         if container.state == "waiting" and container.reason in FAILED_WAITING[:6] and not container.restarts:
             return f"it is waiting in {container.reason}" + (f" ({container.waiting_message})"
@@ -250,7 +269,7 @@ def _why_not_started(pod: PodView, container: ContainerView, snapshot: Snapshot,
         # #132826: a Never pod whose sidecar restarted after a failed startupProbe; the app never starts.
         since = seconds_between(container.started_at, snapshot.now)
         if (pod.restart_policy == "Never" and container.restarts and since is not None
-                and since > STUCK_AFTER_START and _held_back(pod)):
+                and since > STUCK_AFTER_START and held):
             return (f"it did start after {container.restarts} restart(s), {took(since)} ago, yet the app "
                     "containers still wait: with restartPolicy Never this matches upstream bug #132826 "
                     "(Kubernetes <= 1.34)")

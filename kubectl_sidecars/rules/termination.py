@@ -3,7 +3,7 @@
 from kubectl_sidecars.model import PodView
 from kubectl_sidecars.model.timeutil import seconds_between
 from kubectl_sidecars.rules.catalog import NODES, PODS, WARNING, rule
-from kubectl_sidecars.rules.common import state_line, took, when
+from kubectl_sidecars.rules.common import named, state_line, took, when
 from kubectl_sidecars.snapshot import Snapshot
 
 OVERDUE = 60  # seconds past deletionTimestamp (which already includes the grace period)
@@ -69,13 +69,13 @@ def stuck_terminating(rule, pod: PodView, snapshot: Snapshot):
         causes.append(f"node {pod.node} is NotReady, so its kubelet cannot finish the pod")
     never = [c.name for c in pod.sidecars if not c.started]
     if never:
-        causes.append(f"{', '.join(never)} never started, which matches upstream bug #125880 "
+        causes.append(f"{named(never)} never started, which matches upstream bug #125880 "
                       "(Kubernetes 1.29/1.30)")
     hooks = [c.name for c in alive if ((c.spec.get("lifecycle") or {}).get("preStop"))]
     if hooks:
-        causes.append(f"{', '.join(hooks)} has a preStop hook that may hang")
+        causes.append(f"{named(hooks)} has a preStop hook that may hang")
     message = (f"The pod has been Terminating {took(overdue)} past the end of its {pod.grace_period}s grace period, "
-               f"and {', '.join(c.name for c in alive)} {'is' if len(alive) == 1 else 'are'} still running"
+               f"and {named(c.name for c in alive)} {'is' if len(alive) == 1 else 'are'} still running"
                + ("; " + "; ".join(causes) if causes else "") + ".")
     remedy = (f"Check the node and its kubelet: kubectl get node {pod.node or 'NODE'}; kubectl describe pod "
               f"{pod.name} -n {pod.namespace}. As a last resort: kubectl delete pod {pod.name} -n "

@@ -8,7 +8,7 @@ from kubectl_sidecars.model import PodView
 from kubectl_sidecars.model.objects import JobView
 from kubectl_sidecars.model.timeutil import seconds_between
 from kubectl_sidecars.rules.catalog import CATALOG, ERROR, Finding
-from kubectl_sidecars.rules.common import apps_done, ended, took
+from kubectl_sidecars.rules.common import named, apps_done, ended, took
 from kubectl_sidecars.rules.jobs import PodFindings
 from kubectl_sidecars.snapshot import Snapshot
 
@@ -118,7 +118,7 @@ def _blocked_sentence(code: str, pod: PodView, finding: Finding) -> str:
     if code == "job-blocked-by-legacy-sidecar":
         failed = [a.name for a in pod.apps if a.exit_code]
         if failed:
-            return (f"Never done: in pod {name}, app container {', '.join(map(_quoted, failed))} failed and legacy "
+            return (f"Never done: in pod {name}, app container {named(map(_quoted, failed))} failed and legacy "
                     f"sidecar {container} keeps the pod running, so the Job can neither retry nor finish.")
         return (f"Never done: in pod {name}, every app container finished but legacy sidecar {container} is still "
                 "running, so the pod and the Job can never finish.")

@@ -5,7 +5,7 @@ from typing import Optional, Tuple
 from kubectl_sidecars.model import PodView
 from kubectl_sidecars.model.objects import NodeView
 from kubectl_sidecars.rules.catalog import ERROR, EVENTS, NODES, PODS, WARNING, rule
-from kubectl_sidecars.rules.common import event_line, pod_events
+from kubectl_sidecars.rules.common import named, event_line, pod_events
 from kubectl_sidecars.snapshot import Snapshot
 
 # The kubelet's admission rejection of a pod with restartable init containers it cannot run
@@ -49,7 +49,7 @@ def native_sidecars_unsupported(rule, pod: PodView, snapshot: Snapshot):
                       ": it does not run native sidecars")
                    + (" (1.28 needs the SidecarContainers feature gate)" if version and version[:2] == (1, 28)
                       else "")
-                   + f", so {', '.join(c.name for c in pod.sidecars) or 'the sidecar'} never ran and the pod "
+                   + f", so {named(c.name for c in pod.sidecars) or 'the sidecar'} never ran and the pod "
                    "failed.")
         yield rule.finding(target, message, evidence=evidence)
         return
@@ -60,11 +60,11 @@ def native_sidecars_unsupported(rule, pod: PodView, snapshot: Snapshot):
         return
     major_minor, text = version[:2], version[2]
     evidence = [f"node {pod.node}: kubelet {text}",
-                f"native sidecars: {', '.join(c.name for c in pod.sidecars)}",
+                f"native sidecars: {named(c.name for c in pod.sidecars)}",
                 f"pod: kubectl {pod.ready} {pod.status}"]
     if major_minor < (1, 28):
         message = (f"Node {pod.node} runs kubelet {text}, which predates native sidecars (1.28 alpha, 1.29 "
-                   f"beta): {', '.join(c.name for c in pod.sidecars)} cannot run there as {'native sidecars' if len(pod.sidecars) > 1 else 'a native sidecar'}.")
+                   f"beta): {named(c.name for c in pod.sidecars)} cannot run there as {'native sidecars' if len(pod.sidecars) > 1 else 'a native sidecar'}.")
         yield rule.finding(target, message, evidence=evidence)
     elif major_minor == (1, 28):
         working = any(c.started for c in pod.sidecars) or \
