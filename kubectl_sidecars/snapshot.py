@@ -30,7 +30,8 @@ class Snapshot:
     def of(cls, now: datetime, pods: Iterable[dict] = (), jobs: Iterable[dict] = (), events: Iterable[dict] = (),
            nodes: Iterable[dict] = (), workloads: Iterable[dict] = (), read: Iterable[str] = KINDS) -> "Snapshot":
         """A snapshot of raw objects, as `kubectl get -o json` prints them."""
-        return cls(now=now, pods=[build_pod_view(p) for p in pods], jobs=[build_job_view(j) for j in jobs], events=[build_event_view(e) for e in events],
+        return cls(now=now, pods=[build_pod_view(p) for p in pods], jobs=[build_job_view(j) for j in jobs],
+                   events=[build_event_view(e) for e in events],
                    nodes=[build_node_view(n) for n in nodes], templates=[workload_template(w) for w in workloads],
                    read=set(read))
 

@@ -5,7 +5,7 @@ import functools
 import json
 from typing import Dict, List
 
-from kubectl_sidecars.rules.catalog import Fix, Patch
+from kubectl_sidecars.rules.catalog import Patch
 
 
 @functools.lru_cache(maxsize=None)
@@ -48,8 +48,3 @@ def patch_yaml(patch: Patch) -> str:
     lines += [f"# {comment}" for comment in patch.comments]
     lines.append(to_yaml(patch.patch))
     return "\n".join(lines)
-
-
-def fix_text(fix: Fix) -> str:
-    """The remedy's prose followed by its patches, as the report prints them (without repeats)."""
-    return "\n".join([fix.text] + [patch_yaml(p) for p in fix.patches])

@@ -5,7 +5,7 @@ gather step and the JSON all come from one place."""
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable, Dict, FrozenSet, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Callable, Dict, FrozenSet, Iterable, Iterator, Optional, Tuple, Union
 
 from kubectl_sidecars.snapshot import EVENTS, JOBS, NODES, PODS  # noqa: F401 (what rules declare they read)
 
@@ -154,7 +154,3 @@ def rule(code: str, severity: str, title: str, explanation: str, remedy: str,
                          remedy.strip(), check))
         return check
     return register
-
-
-def rules_judging(subject: str) -> List[Rule]:
-    return [r for r in CATALOG.values() if subject in r.judges]

@@ -6,7 +6,7 @@ from typing import FrozenSet, Iterable, List, Optional, Tuple
 
 from kubectl_sidecars.model import ContainerView
 from kubectl_sidecars.rules.catalog import INFO, LIVE_POD, POD_TEMPLATE, Fix, rule
-from kubectl_sidecars.rules.common import named, AnyPod, migration_patch, template_patch
+from kubectl_sidecars.rules.common import AnyPod, migration_patch, named, template_patch
 from kubectl_sidecars.snapshot import Snapshot
 
 # (pattern, what it is, what it works around: "shutdown" or "startup")

@@ -8,7 +8,7 @@ from kubectl_sidecars.model import PodView
 from kubectl_sidecars.model.objects import JobView
 from kubectl_sidecars.model.timeutil import seconds_between
 from kubectl_sidecars.rules.catalog import CATALOG, ERROR, Finding
-from kubectl_sidecars.rules.common import named, apps_done, ended, took
+from kubectl_sidecars.rules.common import apps_done, ended, named, took
 from kubectl_sidecars.rules.jobs import PodFindings
 from kubectl_sidecars.snapshot import Snapshot
 

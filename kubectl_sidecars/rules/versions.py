@@ -5,7 +5,7 @@ from typing import Optional, Tuple
 from kubectl_sidecars.model import PodView
 from kubectl_sidecars.model.objects import NodeView
 from kubectl_sidecars.rules.catalog import ERROR, EVENTS, NODES, PODS, WARNING, rule
-from kubectl_sidecars.rules.common import named, event_line, pod_events
+from kubectl_sidecars.rules.common import event_line, named, pod_events
 from kubectl_sidecars.snapshot import Snapshot
 
 # The kubelet's admission rejection of a pod with restartable init containers it cannot run
@@ -64,7 +64,8 @@ def native_sidecars_unsupported(rule, pod: PodView, snapshot: Snapshot):
                 f"pod: kubectl {pod.ready} {pod.status}"]
     if major_minor < (1, 28):
         message = (f"Node {pod.node} runs kubelet {text}, which predates native sidecars (1.28 alpha, 1.29 "
-                   f"beta): {named(c.name for c in pod.sidecars)} cannot run there as {'native sidecars' if len(pod.sidecars) > 1 else 'a native sidecar'}.")
+                   f"beta): {named(c.name for c in pod.sidecars)} cannot run there as "
+                   f"{'native sidecars' if len(pod.sidecars) > 1 else 'a native sidecar'}.")
         yield rule.finding(target, message, evidence=evidence)
     elif major_minor == (1, 28):
         working = any(c.started for c in pod.sidecars) or \

@@ -374,9 +374,9 @@ def verdict_of(job_dict: dict, snap: Snapshot):
 
 def shown(finding) -> str:
     """A finding's remedy as the report prints it: the prose, then its patches as YAML."""
-    from kubectl_sidecars.render.patches import fix_text
+    from kubectl_sidecars.render.patches import patch_yaml
 
-    return fix_text(finding.fix)
+    return "\n".join([finding.remedy] + [patch_yaml(p) for p in finding.patches])
 
 
 def with_code(findings, code: str):

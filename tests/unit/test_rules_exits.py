@@ -1,7 +1,7 @@
 """sidecar-sigkilled, sidecar-oomkilled, sidecar-liveness-killed, sidecar-crashloop."""
 
-from tests.unit.podfactory import (shown, container, cronjob_native_probe, event, findings_of, http_probe,
-                                   istio_legacy_deployment, logshipper, pi_native, pod, running, serious, term,
+from tests.unit.podfactory import (container, cronjob_native_probe, event, findings_of, http_probe,
+                                   istio_legacy_deployment, logshipper, pi_native, pod, running, serious, shown, term,
                                    terminated, ts, waiting, with_code)
 
 SIGKILLED, OOM, LIVENESS, CRASHLOOP = ("sidecar-sigkilled", "sidecar-oomkilled", "sidecar-liveness-killed",

@@ -1,6 +1,6 @@
 """init-never-exits."""
 
-from tests.unit.podfactory import (shown, container, findings_of, job, node, pod, running, serious, terminated, waiting,
+from tests.unit.podfactory import (container, findings_of, job, node, pod, running, serious, shown, terminated, waiting,
                                    with_code)
 
 NEVER = "init-never-exits"

@@ -1,8 +1,8 @@
 """job-blocked-by-legacy-sidecar, pod-failure-policy-matches-sidecar, job-failed-by-sidecar."""
 
 from kubectl_sidecars.rules.catalog import CATALOG
-from tests.unit.podfactory import (shown, container, findings_of, job, pi_legacy, pi_native, pod, running, serious, verdict_of,
-                                   snapshot, terminated, with_code)
+from tests.unit.podfactory import (container, findings_of, job, pi_legacy, pi_native, pod, running, serious, shown,
+                                   snapshot, terminated, verdict_of, with_code)
 
 BLOCKED = "job-blocked-by-legacy-sidecar"
 

@@ -4,8 +4,8 @@ import copy
 
 import pytest
 
-from tests.unit.podfactory import (shown, container, findings_of, istio_legacy_deployment, logshipper, pi_legacy, pod,
-                                   running, terminated, with_code)
+from tests.unit.podfactory import (container, findings_of, istio_legacy_deployment, logshipper, pi_legacy, pod, running,
+                                   shown, terminated, with_code)
 
 LEGACY, WORKAROUND = "legacy-sidecar", "legacy-workaround"
 

@@ -1,9 +1,9 @@
 """app-started-before-sidecar-ready, sidecar-startup-failed, sidecar-not-ready, no-startup-probe,
 init-before-sidecar."""
 
-from tests.unit.podfactory import (shown, container, cronjob_legacy_race, cronjob_native_probe, event, findings_of,
-                                   http_probe, istio_legacy_deployment, logshipper, pod, running, serious, term,
-                                   terminated, waiting, with_code)
+from tests.unit.podfactory import (container, cronjob_legacy_race, cronjob_native_probe, event, findings_of, http_probe,
+                                   istio_legacy_deployment, logshipper, pod, running, serious, shown, term, terminated,
+                                   waiting, with_code)
 
 RACE, STARTUP, NOT_READY, NO_PROBE, INIT_FIRST = ("app-started-before-sidecar-ready", "sidecar-startup-failed",
                                                   "sidecar-not-ready", "no-startup-probe", "init-before-sidecar")

@@ -1,7 +1,7 @@
 """stuck-terminating."""
 
-from tests.unit.podfactory import shown, container, findings_of, istio_legacy_deployment, node, pod, running, terminated, \
-    with_code
+from tests.unit.podfactory import (container, findings_of, istio_legacy_deployment, node, pod, running, shown,
+                                   terminated, with_code)
 
 STUCK = "stuck-terminating"
 
