@@ -2,7 +2,7 @@
 Snapshot. Views are built as pages arrive, so raw pages do not pile up in memory."""
 
 from datetime import datetime, timezone
-from typing import Iterable, List, Optional, Set, Tuple
+from typing import Callable, Iterable, List, Optional, Tuple
 
 from kubectl_sidecars.engine import rules_reading
 from kubectl_sidecars.errors import ApiError
@@ -76,7 +76,7 @@ def gather(source, selection: Selection, kind: Optional[str] = None, name: Optio
     when a selected rule reads it and a selected pod can use it. A refused read becomes a note naming the
     checks that ran without it."""
     rules = list(CATALOG.values() if rules is None else rules)
-    wanted = {kind for rule in rules for kind in rule.reads}
+    wanted = {read for rule in rules for read in rule.reads}
     namespace = selection.namespace
     snapshot = Snapshot(now=datetime.now(timezone.utc))
     jobs: List[dict] = []
@@ -98,12 +98,22 @@ def gather(source, selection: Selection, kind: Optional[str] = None, name: Optio
     snapshot.pods = sorted((build_pod_view(p) for p in pods), key=lambda v: (v.namespace, v.name))
     snapshot.read = {PODS}
     if JOBS in wanted:
-        jobs += _owning_jobs(source, snapshot, namespace, {_key(j) for j in jobs}, rules)
+        owners = {(p.namespace, p.owner["name"]) for p in snapshot.pods if (p.owner or {}).get("kind") == "Job"}
+        owners -= {_key(j) for j in jobs}
+        jobs += _read(snapshot, JOBS, rules, bool(owners),
+                      lambda: [dict(j, kind="Job") for j in source.list("Job", namespace) if _key(j) in owners])
     snapshot.jobs = [build_job_view(j) for j in jobs]
     if EVENTS in wanted:
-        _add_events(source, snapshot, namespace, rules)
+        # evidence about sidecars, and about the Jobs judged
+        about = {("Pod", p.namespace, p.name) for p in snapshot.pods if p.all_sidecars}
+        about |= {("Job", j.namespace, j.name) for j in snapshot.jobs}
+        snapshot.events = [e for e in _read(snapshot, EVENTS, rules, bool(about), lambda: map(
+            build_event_view, source.list("Event", namespace))) if e.about in about]
     if NODES in wanted:
-        _add_nodes(source, snapshot, rules)
+        # kubelet versions for native sidecars; readiness for pods stuck in Init or Terminating
+        names = {p.node for p in snapshot.pods if p.node and (p.sidecars or p.deleted or p.inits and not p.initialized)}
+        snapshot.nodes = [n for n in _read(snapshot, NODES, rules, bool(names), lambda: map(
+            build_node_view, source.list("Node", None))) if n.name in names]
     return snapshot
 
 
@@ -117,49 +127,13 @@ def _refused(snapshot: Snapshot, kind: str, error: ApiError, rules: List[Rule]) 
     snapshot.notes.append(f"{kind} could not be read, so {'; '.join(parts)} ({error})")
 
 
-def _owning_jobs(source, snapshot: Snapshot, namespace: Optional[str], known: Set[Tuple[str, str]],
-                 rules: List[Rule]) -> List[dict]:
-    """The Jobs owning the selected pods, for their verdicts and Job-scope checks: one LIST, read only when a
-    pod has one that is not read yet."""
-    wanted = {(p.namespace, p.owner["name"]) for p in snapshot.pods if (p.owner or {}).get("kind") == "Job"}
-    if not wanted - known:
-        snapshot.read.add(JOBS)
-        return []
+def _read(snapshot: Snapshot, kind: str, rules: List[Rule], needed: bool, listing: Callable[[], Iterable]) -> list:
+    """One LIST of `kind` when a selected pod needs it; a refusal becomes a note, not an error."""
+    found: list = []
     try:
-        found = [dict(j, kind="Job") for j in source.list("Job", namespace) if _key(j) in wanted - known]
+        found = list(listing()) if needed else []
     except ApiError as error:
-        _refused(snapshot, JOBS, error, rules)
+        _refused(snapshot, kind, error, rules)
         return []
-    snapshot.read.add(JOBS)
+    snapshot.read.add(kind)
     return found
-
-
-def _add_events(source, snapshot: Snapshot, namespace: Optional[str], rules: List[Rule]) -> None:
-    """Events are evidence about sidecars: read when a selected pod has one, or a Job is diagnosed."""
-    about = {("Pod", p.namespace, p.name) for p in snapshot.pods if p.all_sidecars}
-    about |= {("Job", j.namespace, j.name) for j in snapshot.jobs}
-    if not about:
-        snapshot.read.add(EVENTS)
-        return
-    try:
-        events = [build_event_view(e) for e in source.list("Event", namespace)]
-    except ApiError as error:
-        _refused(snapshot, EVENTS, error, rules)
-        return
-    snapshot.events = [e for e in events if e.about in about]
-    snapshot.read.add(EVENTS)
-
-
-def _add_nodes(source, snapshot: Snapshot, rules: List[Rule]) -> None:
-    """Nodes matter for native sidecars (kubelet versions) and for pods stuck in Init or Terminating."""
-    wanted = {p.node for p in snapshot.pods if p.node and (p.sidecars or p.deleted or p.inits and not p.initialized)}
-    if not wanted:
-        snapshot.read.add(NODES)
-        return
-    try:
-        nodes = [build_node_view(n) for n in source.list("Node", None)]
-    except ApiError as error:
-        _refused(snapshot, NODES, error, rules)
-        return
-    snapshot.nodes = [n for n in nodes if n.name in wanted]
-    snapshot.read.add(NODES)

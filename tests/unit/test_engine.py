@@ -196,3 +196,39 @@ def test_a_pod_with_ten_thousand_containers_is_judged_with_bounded_messages():
     [(_, findings)] = diagnosis.pods
     assert len(findings) < 20000
     assert max(len(f.message) for f in findings) < 2000
+
+
+class _EventsForbidden:
+    """Objects of a dump, except that listing Events is refused, as RBAC refuses it."""
+
+    default_namespace = None
+
+    def __init__(self, objects):
+        from kubectl_sidecars.files import FileSource
+
+        self.files = FileSource(objects)
+
+    def pods(self, selection):
+        return self.files.pods(selection)
+
+    def list(self, kind, namespace, label_selector=None):
+        from kubectl_sidecars.errors import ApiError
+
+        if kind == "Event":
+            raise ApiError('events is forbidden: User "viewer" cannot list resource "events"')
+        return self.files.list(kind, namespace, label_selector)
+
+
+def test_a_refused_read_is_a_note_naming_the_checks_that_ran_without_it():
+    from kubectl_sidecars.files import load_objects
+    from kubectl_sidecars.pipeline import gather
+    from kubectl_sidecars.selection import Selection
+    from kubectl_sidecars.snapshot import EVENTS
+
+    snap = gather(_EventsForbidden(load_objects([str(ROOT / "examples" / "05-logshipper-sigkilled.yaml")])),
+                  Selection(None))
+    assert EVENTS not in snap.read and snap.events == []
+    [note] = snap.notes
+    assert note.startswith("events could not be read, so sidecar-sigkilled, sidecar-liveness-killed, "
+                           "native-sidecars-unsupported ran without them (events is forbidden")
+    assert judge(snap, strict=True).notes == [note]
