@@ -95,9 +95,7 @@ class FailurePolicyRule:
 class JobView:
     namespace: str
     name: str
-    uid: Optional[str]
     owner: Optional[Dict[str, str]]   # its CronJob, if any
-    created: Optional[datetime]
     completions: Optional[int]
     parallelism: int
     backoff_limit: Optional[int]
@@ -144,9 +142,8 @@ def build_job_view(job: dict) -> JobView:
     conditions = [Condition(c.get("type") or "", c.get("reason") or "", c.get("message") or "",
                             parse_time(c.get("lastTransitionTime")))
                   for c in status.get("conditions") or [] if c.get("status") == "True"]
-    view = JobView(
-        namespace=namespace, name=name, uid=metadata.get("uid"), owner=controller_reference(metadata),
-        created=parse_time(metadata.get("creationTimestamp")), completions=spec.get("completions"),
+    return JobView(
+        namespace=namespace, name=name, owner=controller_reference(metadata), completions=spec.get("completions"),
         parallelism=spec.get("parallelism") or 0, backoff_limit=spec.get("backoffLimit"),
         suspended=bool(spec.get("suspend")),
         failure_policy=[_policy_rule(i, r) for i, r in enumerate((spec.get("podFailurePolicy") or {})
@@ -155,7 +152,6 @@ def build_job_view(job: dict) -> JobView:
         started=parse_time(status.get("startTime")), completed=parse_time(status.get("completionTime")),
         conditions=conditions,
         template=build_template_view("Job", namespace, name, spec.get("template") or {}))
-    return view
 
 
 VERSION = re.compile(r"^v?(\d+)\.(\d+)")
