@@ -175,10 +175,28 @@ def _isolate(lib, archive):
     sys.path[:] = [lib] + rest
 
 
+def _stop_on_interrupt(entry):
+    """Until kubectl_sidecars.entry takes over: Ctrl-C while the libraries are extracted or imported is
+    what it is later (one line, or none for completion, and exit 130), never a traceback."""
+    import signal
+
+    message = b"" if entry == "complete" else b"error: interrupted\\n"
+
+    def interrupted(signum, frame):
+        try:
+            os.write(2, message)
+        except OSError:
+            pass
+        os._exit(130)
+
+    signal.signal(signal.SIGINT, interrupted)
+
+
 def run(entry=None):
     archive = os.path.dirname(os.path.abspath(__file__))
     if entry is None:
         entry = "complete" if os.path.basename(sys.argv[0]).startswith(COMPLETE_PREFIX) else "cli"
+    _stop_on_interrupt(entry)
     lib = _extract(archive)
     if lib is None:
         lib = archive  # zipimport: slower, but needs no writable folder
@@ -188,9 +206,9 @@ def run(entry=None):
         sys.dont_write_bytecode = False
     _isolate(lib, archive)
     if entry == "complete":
-        from kubectl_sidecars.completion import main
+        from kubectl_sidecars.entry import complete as main
     else:
-        from kubectl_sidecars.cli import main
+        from kubectl_sidecars.entry import main
     main()
 '''
 

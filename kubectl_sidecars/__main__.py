@@ -1,3 +1,3 @@
-from kubectl_sidecars.cli import main
+from kubectl_sidecars.entry import main
 
 main()

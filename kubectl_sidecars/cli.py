@@ -9,8 +9,7 @@ import sys
 import click
 
 from kubectl_sidecars import __version__
-from kubectl_sidecars.errors import (EXIT_FINDINGS, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, SidecarsError,
-                                     UsageError)
+from kubectl_sidecars.errors import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, SidecarsError, UsageError
 from kubectl_sidecars.kinds import diagnose_kind
 SOURCE_OPTIONS = ("files", "kubeconfig", "context", "request_timeout", "chunk_size")
 
@@ -47,7 +46,8 @@ def _open(params: dict):
 
 
 def _guarded(command):
-    """SidecarsError -> its exit code and one sanitised line; nothing reaches the user as a traceback."""
+    """SidecarsError -> its exit code and one sanitised line; nothing reaches the user as a traceback.
+    (Ctrl-C and a closed stdout are the entry module's: see kubectl_sidecars/entry.py.)"""
     @functools.wraps(command)
     def run(*args, **kwargs):
         from kubectl_sidecars.sanitize import clean
@@ -57,11 +57,6 @@ def _guarded(command):
         except SidecarsError as error:
             click.echo(f"error: {clean(str(error))}", err=True)
             sys.exit(error.exit_code)
-        except KeyboardInterrupt:
-            sys.exit(EXIT_INTERRUPTED)
-        except BrokenPipeError:
-            sys.stderr.close()
-            sys.exit(EXIT_OK)
         except (click.exceptions.Exit, click.exceptions.ClickException, SystemExit):
             raise
         except Exception as error:  # a bug: still one line, with a way to see the details
@@ -87,8 +82,6 @@ class OneLineErrors(click.Group):
         try:
             kwargs.setdefault("prog_name", "kubectl sidecars")  # how users call it, through kubectl
             code = super().main(args, standalone_mode=False, **kwargs)
-        except click.exceptions.Abort:
-            sys.exit(EXIT_INTERRUPTED)
         except click.ClickException as error:
             from kubectl_sidecars.sanitize import clean
 
@@ -134,9 +127,7 @@ def status(pods, output, containers, **params):
     rows = diagnosis.with_job_findings()
     if output in ("json", "yaml"):
         click.echo(dump(status_document(diagnosis), output))
-        return
-    _notes(diagnosis.notes)
-    if not rows:
+    elif not rows:
         where = "any namespace" if selection.namespace is None else f"{selection.namespace} namespace"
         click.echo(f"No resources found in {where}.", err=True)
     elif containers or len(pods) == 1:
@@ -144,14 +135,16 @@ def status(pods, output, containers, **params):
     else:
         click.echo(pods_table(rows, snapshot.now, selection.namespace is None, output == "wide",
                               _colour(params["no_color"])))
+    _warn(diagnosis.notes)
 
 
-def _notes(notes) -> None:
-    """What could not be read or judged, on stderr, where kubectl writes its warnings."""
+def _warn(notes) -> None:
+    """What could not be read or checked, after the table, one sanitised line each (the JSON/YAML
+    documents carry the same notes)."""
     from kubectl_sidecars.sanitize import clean
 
     for note in notes:
-        click.echo(f"Note: {clean(note)}", err=True)
+        click.echo(f"warning: {clean(note)}", err=True)
 
 
 FAIL_ON = ("error", "warning", "info", "never")

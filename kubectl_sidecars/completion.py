@@ -5,7 +5,9 @@ typed after the plugin name, the last one being the word under the cursor (empty
 Cobra's `__complete` output from stdout: one candidate per line, optionally followed by a tab and a
 description, then a last line `:<directive>` (a bit set: 1 error, 2 no space, 4 no file completion, ...).
 kubectl passes our stderr straight to the terminal and ignores the output of a failed run, so this module
-never writes to stderr, always exits 0, and answers "no candidates" when anything goes wrong.
+never writes to stderr, exits 0 (130, silently, when interrupted), and answers "no candidates" when
+anything goes wrong. Candidates holding control or invisible characters (sanitize.CONTROL) are left out:
+they could only be typed wrong.
 
 Subcommands and flags come from the click CLI itself; values come from the kubeconfig (contexts) or from
 the cluster (namespaces, pods, Jobs, ...), honouring --kubeconfig, --context, -n and -A typed on the line.
@@ -18,9 +20,9 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from kubectl_sidecars.kinds import DIAGNOSE_KINDS, diagnose_kind
+from kubectl_sidecars.sanitize import CONTROL, clean
 
 # Cobra's ShellCompDirective bits (github.com/spf13/cobra, completions.go).
-DIRECTIVE_ERROR = 1
 DIRECTIVE_NO_FILE_COMP = 4
 DIRECTIVE_DEFAULT = 0  # let the shell complete file names
 
@@ -36,7 +38,7 @@ class Candidate:
     description: str = ""
 
     def line(self) -> str:
-        description = " ".join(self.description.split())
+        description = clean(" ".join(self.description.split()))
         return f"{self.value}\t{description}" if description else self.value
 
 
@@ -46,7 +48,7 @@ class Answer:
     directive: int = DIRECTIVE_NO_FILE_COMP
 
     def render(self) -> str:
-        lines = [c.line() for c in self.candidates if c.value and "\n" not in c.value]
+        lines = [c.line() for c in self.candidates if c.value and not CONTROL.search(c.value)]
         return "".join(f"{line}\n" for line in lines) + f":{self.directive}\n"
 
 
@@ -333,20 +335,17 @@ def main(argv: Optional[List[str]] = None) -> None:
     try:
         answer = complete(words)
     except BaseException as error:  # noqa: B902 - completion must never fail loudly
-        if isinstance(error, KeyboardInterrupt):
-            answer = Answer([], DIRECTIVE_ERROR)
-        else:
-            import traceback
+        import traceback
 
-            _debug(f"words {words!r}: " + "".join(traceback.format_exception_only(type(error), error)).strip())
-            answer = Answer()
+        _debug(f"words {words!r}: " + "".join(traceback.format_exception_only(type(error), error)).strip())
+        answer = Answer()
     finally:
         sys.stderr.close()
         sys.stderr = stderr
     try:
         sys.stdout.write(answer.render())
         sys.stdout.flush()
-    except (BrokenPipeError, OSError):
+    except OSError:  # a reader that went away is the entry's; any other write error leaves nothing to say
         pass
     sys.exit(0)
 

@@ -111,8 +111,9 @@ def judge(snapshot: Snapshot, rules: Optional[Iterable[Rule]] = None, strict: Op
     rules = None if rules is None else list(rules)
     strict = bool(os.environ.get(DEBUG)) if strict is None else strict
     notes = list(snapshot.notes)
-    rows = [(pod, _isolated(f"pod {pod.namespace}/{pod.name}", lambda pod=pod: pod_findings(pod, snapshot, rules),
-                            [], notes, strict))
+    rows = [(pod, [] if pod.unreadable else  # shown with why, never judged
+             _isolated(f"pod {pod.namespace}/{pod.name}", lambda pod=pod: pod_findings(pod, snapshot, rules), [],
+                       notes, strict))
             for pod in snapshot.pods]
     found: PodFindings = {(pod.namespace, pod.name): findings for pod, findings in rows}
     verdicts = []

@@ -6,121 +6,159 @@ import sys
 from typing import Iterable, Iterator, List, Optional
 
 from kubectl_sidecars.errors import ApiError, InputError
+from kubectl_sidecars.model.shape import describe, problem, title
 from kubectl_sidecars.selection import Selection
 
 EXTENSIONS = (".json", ".yaml", ".yml")
 
 
+# Bounds on what one input may expand to. kubectl refuses YAML whose aliases expand excessively
+# (sigs.k8s.io/yaml -> go-yaml v3's alias ratio check); a small budget of expanded nodes does the same here,
+# so a few hundred bytes of nested aliases cannot make the plugin build or walk billions of nodes.
+EXPANDED_NODES = 1_000_000
+# Integers the API defines are at most int64 (19 digits); longer ones are kept as out-of-range numbers
+# instead of being converted (Python refuses to convert more than 4300 digits, and would take long to).
+LONGEST_INTEGER = 20
+
+
+def _integer(text: str):
+    return int(text) if len(text) <= LONGEST_INTEGER else float("inf")
+
+
 def _loader():
-    """PyYAML's safe loader, except that timestamps stay strings, as they are in JSON."""
+    """PyYAML's safe loader, except that timestamps stay strings, as they are in JSON, and integers too long
+    for the API become out-of-range numbers."""
     import yaml
 
-    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Loader(base):
         pass
 
+    def construct_int(loader, node):
+        digits = str(node.value).lstrip("+-")
+        return float("inf") if len(digits) > LONGEST_INTEGER else base.construct_yaml_int(loader, node)
+
     Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+    Loader.add_constructor("tag:yaml.org,2002:int", construct_int)
     return Loader
+
+
+def _expanded_size(root) -> int:
+    """How many nodes a YAML document holds once its aliases are expanded; a cycle counts as too many.
+    Shared nodes are sized once (the graph is walked iteratively, each node once)."""
+    sizes = {}
+    stack = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            sizes[key] = min(EXPANDED_NODES + 1, 1 + sum(sizes[id(c)] for c in _children(node)))
+            continue
+        if key in sizes:
+            if sizes[key] is None:  # reached again while its children are being sized: a cycle
+                return EXPANDED_NODES + 1
+            continue
+        sizes[key] = None
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node))
+    return sizes[id(root)]
+
+
+def _children(node) -> list:
+    value = node.value
+    if isinstance(value, list):
+        return [item for pair in value for item in pair] if value and isinstance(value[0], tuple) else value
+    return []
+
+
+def _yaml_documents(text: str) -> Iterator:
+    import yaml
+
+    loader = _loader()(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if _expanded_size(node) > EXPANDED_NODES:
+                raise InputError("excessive aliasing")
+            yield loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def _documents(text: str, source: str) -> List[dict]:
     stripped = text.lstrip()
-    if stripped.startswith(("{", "[")):
-        try:
-            loaded = json.loads(text)
-            return loaded if isinstance(loaded, list) else [loaded]
-        except ValueError:
-            pass  # YAML is a superset of JSON: let the YAML parser say what is wrong.
-    import yaml
-
     try:
-        return [doc for doc in yaml.load_all(text, Loader=_loader()) if doc is not None]
-    except yaml.YAMLError as error:
+        if stripped.startswith(("{", "[")):
+            try:
+                loaded = json.loads(text, parse_int=_integer)
+                return loaded if isinstance(loaded, list) else [loaded]
+            except ValueError:
+                pass  # YAML is a superset of JSON: let the YAML parser say what is wrong.
+        return [doc for doc in _yaml_documents(text) if doc is not None]
+    except InputError as error:
+        raise InputError(f"{source}: not valid YAML: {error}") from None
+    except RecursionError:
+        raise InputError(f"{source}: nested too deeply to be a Kubernetes object") from None
+    except MemoryError:
+        raise InputError(f"{source}: too large to read in the memory available") from None
+    except Exception as error:  # PyYAML's own errors, and what its constructors raise on odd scalars
+        import yaml
+
+        if not isinstance(error, (yaml.YAMLError, ValueError, TypeError)):
+            raise
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""
         problem = getattr(error, "problem", None) or "invalid YAML"
         raise InputError(f"{source}: not valid JSON or YAML{where}: {problem}") from None
 
 
-# Where the views and rules expect objects and lists of objects: the model tolerates missing fields, not
-# wrongly typed ones, so those are rejected here as bad input rather than failing later.
-_OBJECTS = ("metadata", "spec", "status", "metadata.labels", "metadata.annotations")
-_OBJECT_LISTS = ("metadata.ownerReferences", "spec.initContainers", "spec.containers", "spec.ephemeralContainers",
-                 "status.conditions", "status.initContainerStatuses", "status.containerStatuses",
-                 "status.ephemeralContainerStatuses")
-_CONTAINER_OBJECTS = ("startupProbe", "readinessProbe", "livenessProbe", "lifecycle", "resources")
-_CONTAINER_LISTS = ("ports", "env", "volumeMounts", "command", "args")
-_JOB_NUMBERS = ("spec.completions", "spec.parallelism", "spec.backoffLimit", "status.active", "status.succeeded",
-                "status.failed", "status.ready")
-
-
-def _at(obj, path: str):
-    for key in path.split("."):
-        obj = obj.get(key) if isinstance(obj, dict) else None
-    return obj
-
-
-def _check_shape(obj: dict, source: str) -> None:
-    metadata = obj.get("metadata")
-    what = f"{source}: {obj.get('kind')} {_at(obj, 'metadata.name')!r}"
-    if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str) or not metadata["name"]:
-        raise InputError(f"{source}: a {obj.get('kind')} without metadata.name")
-    for path in _OBJECTS:
-        if _at(obj, path) is not None and not isinstance(_at(obj, path), dict):
-            raise InputError(f"{what}: {path} is not an object")
-    for path in _OBJECT_LISTS:
-        value = _at(obj, path)
-        if value is not None and not (isinstance(value, list) and all(isinstance(i, dict) for i in value)):
-            raise InputError(f"{what}: {path} is not a list of objects")
-    for path in _JOB_NUMBERS if obj.get("kind") == "Job" else ():
-        value = _at(obj, path)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-            raise InputError(f"{what}: {path} is not a number")
-    for container in (_at(obj, "spec.initContainers") or []) + (_at(obj, "spec.containers") or []):
-        for key in _CONTAINER_OBJECTS:
-            if container.get(key) is not None and not isinstance(container[key], dict):
-                raise InputError(f"{what}: container {container.get('name')!r}: {key} is not an object")
-        for key in _CONTAINER_LISTS:
-            if container.get(key) is not None and not isinstance(container[key], list):
-                raise InputError(f"{what}: container {container.get('name')!r}: {key} is not a list")
-    for status in (_at(obj, "status.initContainerStatuses") or []) + (_at(obj, "status.containerStatuses") or []):
-        for key in ("state", "lastState"):
-            value = status.get(key)
-            if value is not None and not (isinstance(value, dict)
-                                          and all(v is None or isinstance(v, dict) for v in value.values())):
-                raise InputError(f"{what}: status of container {status.get('name')!r}: {key} is malformed")
-        if not isinstance(status.get("restartCount", 0), int):
-            raise InputError(f"{what}: status of container {status.get('name')!r}: restartCount is not a number")
-
-
-def _flatten(document, source: str) -> Iterator[dict]:
+def _flatten(document, source: str, where: str = "") -> Iterator[dict]:
+    """Objects of a document, Lists opened; each object checked against the typed boundary (model.shape)."""
     if not isinstance(document, dict) or "kind" not in document:
-        raise InputError(f"{source}: not a Kubernetes object (no 'kind'); expected what "
+        raise InputError(f"{source}: {where}not a Kubernetes object (no 'kind'); expected what "
                          "`kubectl get -o json|yaml` prints")
     kind = document["kind"]
     if kind == "List" or (isinstance(kind, str) and kind.endswith("List") and "items" in document):
-        for item in document.get("items") or []:
+        items = document.get("items")
+        if items is not None and not isinstance(items, list):
+            raise InputError(f"{source}: {where}{kind}: items: expected a list, got {describe(items)}")
+        for index, item in enumerate(items or []):
             if isinstance(item, dict) and "kind" not in item and kind != "List":
                 item = dict(item, kind=kind[:-len("List")])
-            yield from _flatten(item, source)
-    else:
-        _check_shape(document, source)
-        yield document
+            yield from _flatten(item, source, f"{where}items[{index}]: ")
+        return
+    found = problem(document)
+    if found is not None:
+        raise InputError(f"{source}: {title(document)}: {found}")
+    yield document
 
 
 def _read(path: str) -> str:
+    """The text of one input; bytes that are not UTF-8 decode as U+FFFD, as kubectl's would show."""
     try:
         if path == "-":
-            return sys.stdin.read()
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") from None
+            if sys.stdin is None:
+                raise InputError("cannot read stdin: it is closed")
+            data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read()
+    except OSError as error:
+        raise InputError(f"cannot read {'stdin' if path == '-' else path}: "
+                         f"{error.strerror or type(error).__name__}") from None
+    except (MemoryError, OverflowError):
+        raise InputError(f"cannot read {path}: too large for the memory available") from None
+    return data.decode("utf-8", "replace") if isinstance(data, bytes) else data
 
 
 def _expand(paths: Iterable[str]) -> Iterator[str]:
     for path in paths:
         if path != "-" and os.path.isdir(path):
-            names = sorted(n for n in os.listdir(path) if n.endswith(EXTENSIONS))
+            try:
+                names = sorted(n for n in os.listdir(path) if n.endswith(EXTENSIONS))
+            except OSError as error:
+                raise InputError(f"cannot read {path}: {error.strerror or type(error).__name__}") from None
             if not names:
                 raise InputError(f"{path}: folder holds no .json, .yaml or .yml file")
             yield from (os.path.join(path, n) for n in names)

@@ -1,14 +1,16 @@
 """read -> view: open the source (cluster or files), select pods, and gather what the rules read into a
 Snapshot. Views are built as pages arrive, so raw pages do not pile up in memory."""
 
+import os
 from datetime import datetime, timezone
-from typing import Callable, Iterable, List, Optional, Tuple
+from typing import Callable, Iterable, Iterator, List, Optional, Tuple
 
 from kubectl_sidecars.engine import rules_reading
 from kubectl_sidecars.errors import ApiError
 from kubectl_sidecars.kinds import DIAGNOSE_KINDS
-from kubectl_sidecars.model import build_pod_view
+from kubectl_sidecars.model import PodView, build_pod_view, unreadable_pod_view
 from kubectl_sidecars.model.objects import build_event_view, build_job_view, build_node_view, workload_template
+from kubectl_sidecars.model.shape import problem, title
 from kubectl_sidecars.rules import CATALOG, Rule
 from kubectl_sidecars.rules.catalog import JOB
 from kubectl_sidecars.selection import Selection
@@ -32,6 +34,49 @@ def resolve_namespace(source, namespace: Optional[str], all_namespaces: bool) ->
     if all_namespaces:
         return None
     return namespace or source.default_namespace
+
+
+def _view(pod: dict, notes: List[str]) -> PodView:
+    """A pod's view; a pod that fails the typed boundary, or that the view cannot be built from, becomes an
+    unreadable row with a note, and the other pods are shown as usual. -f input never gets here with a
+    wrongly typed object (files.py refuses it), so this guards what the API server hands over."""
+    found = problem(pod)
+    if found is None:
+        try:
+            return build_pod_view(pod)
+        except Exception as error:  # a bug meeting odd data: isolate the pod unless debugging
+            if os.environ.get("KUBECTL_SIDECARS_DEBUG"):
+                raise
+            found = f"could not be viewed ({type(error).__name__})"
+    notes.append(f"{title(pod)} could not be read, so it was not checked: {found}")
+    return unreadable_pod_view(pod, str(found))
+
+
+def views(pods: Iterable[dict], notes: List[str]) -> List[PodView]:
+    return sorted((_view(p, notes) for p in pods), key=lambda v: (v.namespace, v.name))
+
+
+def readable(objects: Iterable[dict], notes: List[str]) -> Iterator[dict]:
+    """Jobs, Events and Nodes that pass the typed boundary; the others are left out, with one note saying
+    how many and why the first was (a cluster-wide list must not flood the report)."""
+    left_out, first = 0, ""
+    for obj in objects:
+        found = problem(obj)
+        if found is None:
+            yield obj
+            continue
+        left_out += 1
+        first = first or f"{title(obj)}: {found}"
+    if left_out:
+        notes.append(f"{left_out} object(s) could not be read and were left out (the first: {first})")
+
+
+def checked(obj: dict) -> dict:
+    """The object a command targets by name: when it fails the typed boundary there is nothing to diagnose."""
+    found = problem(obj)
+    if found is not None:
+        raise ApiError(f"{title(obj)} cannot be read: {found}")
+    return obj
 
 
 def selector_of(obj: dict) -> str:
@@ -58,8 +103,8 @@ def _owned_by(obj: dict, owner: dict) -> bool:
                for ref in (obj.get("metadata") or {}).get("ownerReferences") or [])
 
 
-def _recent_jobs(source, cronjob: dict, namespace: str, count: int) -> List[dict]:
-    owned = [j for j in source.list("Job", namespace) if _owned_by(j, dict(cronjob, kind="CronJob"))]
+def _recent_jobs(source, cronjob: dict, namespace: str, count: int, notes: List[str]) -> List[dict]:
+    owned = [j for j in readable(source.list("Job", namespace), notes) if _owned_by(j, dict(cronjob, kind="CronJob"))]
     owned.sort(key=lambda j: (j.get("metadata") or {}).get("creationTimestamp") or "", reverse=True)
     return owned[:count]
 
@@ -86,34 +131,35 @@ def gather(source, selection: Selection, kind: Optional[str] = None, name: Optio
         pods = source.pods(Selection(namespace, (name,), selection.label_selector, selection.field_selector))
     elif kind in ("job", "cronjob"):
         if kind == "job":
-            jobs = [dict(source.get("Job", namespace, name), kind="Job")]
+            jobs = [checked(dict(source.get("Job", namespace, name), kind="Job"))]
         else:
-            cronjob = dict(source.get("CronJob", namespace, name), kind="CronJob")
-            jobs = [dict(j, kind="Job") for j in _recent_jobs(source, cronjob, namespace, recent_jobs)]
+            cronjob = checked(dict(source.get("CronJob", namespace, name), kind="CronJob"))
+            jobs = [dict(j, kind="Job") for j in _recent_jobs(source, cronjob, namespace, recent_jobs, snapshot.notes)]
         pods = [p for job in jobs for p in source.list("Pod", namespace, selector_of(job))]
     else:
-        workload = dict(source.get(DIAGNOSE_KINDS[kind], namespace, name), kind=DIAGNOSE_KINDS[kind])
+        workload = checked(dict(source.get(DIAGNOSE_KINDS[kind], namespace, name), kind=DIAGNOSE_KINDS[kind]))
         snapshot.templates = [workload_template(workload)]
         pods = source.list("Pod", namespace, selector_of(workload))
-    snapshot.pods = sorted((build_pod_view(p) for p in pods), key=lambda v: (v.namespace, v.name))
+    snapshot.pods = views(pods, snapshot.notes)
     snapshot.read = {PODS}
     if JOBS in wanted:
         owners = {(p.namespace, p.owner["name"]) for p in snapshot.pods if (p.owner or {}).get("kind") == "Job"}
         owners -= {_key(j) for j in jobs}
         jobs += _read(snapshot, JOBS, rules, bool(owners),
-                      lambda: [dict(j, kind="Job") for j in source.list("Job", namespace) if _key(j) in owners])
+                      lambda: [dict(j, kind="Job") for j in readable(source.list("Job", namespace), snapshot.notes)
+                               if _key(j) in owners])
     snapshot.jobs = [build_job_view(j) for j in jobs]
     if EVENTS in wanted:
         # evidence about sidecars, and about the Jobs judged
         about = {("Pod", p.namespace, p.name) for p in snapshot.pods if p.all_sidecars}
         about |= {("Job", j.namespace, j.name) for j in snapshot.jobs}
         snapshot.events = [e for e in _read(snapshot, EVENTS, rules, bool(about), lambda: map(
-            build_event_view, source.list("Event", namespace))) if e.about in about]
+            build_event_view, readable(source.list("Event", namespace), snapshot.notes))) if e.about in about]
     if NODES in wanted:
         # kubelet versions for native sidecars; readiness for pods stuck in Init or Terminating
         names = {p.node for p in snapshot.pods if p.node and (p.sidecars or p.deleted or p.inits and not p.initialized)}
         snapshot.nodes = [n for n in _read(snapshot, NODES, rules, bool(names), lambda: map(
-            build_node_view, source.list("Node", None))) if n.name in names]
+            build_node_view, readable(source.list("Node", None), snapshot.notes))) if n.name in names]
     return snapshot
 
 

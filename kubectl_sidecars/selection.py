@@ -1,5 +1,5 @@
-"""Label and field selectors, parsed here so a bad one is a usage error before any request, and
-applied here to objects read from files."""
+"""Names, namespaces, label and field selectors, checked here so a bad one is a usage error before any
+request, and applied here to objects read from files."""
 
 import re
 from dataclasses import dataclass
@@ -15,6 +15,42 @@ _ORDER = re.compile(rf"^\s*({_KEY})\s*([<>])\s*([0-9]+)\s*$")
 _EXISTS = re.compile(rf"^\s*(!?)\s*({_KEY})\s*$")
 
 Matcher = Callable[[dict], bool]
+
+# apimachinery's IsDNS1123Label / IsDNS1123Subdomain (pkg/util/validation): what the API server accepts as a
+# namespace and as an object name. Checking before a URL is built means a name like "../namespaces" can never
+# make the plugin read something other than what the user named.
+_DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_DNS_LABEL_RE = re.compile(_DNS_LABEL)
+_DNS_SUBDOMAIN_RE = re.compile(rf"{_DNS_LABEL}(\.{_DNS_LABEL})*")
+_LABEL_RULE = "must be a lowercase RFC 1123 label: letters, digits and '-', starting and ending with a letter or digit"
+_SUBDOMAIN_RULE = ("must be a lowercase RFC 1123 subdomain: letters, digits, '-' and '.', starting and ending "
+                   "with a letter or digit")
+
+
+def _name_problem(value: str, pattern, limit: int, rule: str) -> Optional[str]:
+    """Why value is not a valid name (the path-segment checks first, in kubectl's words), or None."""
+    if value in (".", ".."):
+        return f"may not be '{value}'"
+    for forbidden in ("/", "%"):
+        if forbidden in value:
+            return f"may not contain '{forbidden}'"
+    if len(value) > limit:
+        return f"must be no more than {limit} characters"
+    return None if pattern.fullmatch(value) else rule
+
+
+def check_namespace(namespace: str) -> str:
+    problem = _name_problem(namespace, _DNS_LABEL_RE, 63, _LABEL_RULE)
+    if problem:
+        raise UsageError(f"invalid namespace {namespace!r}: {problem}")
+    return namespace
+
+
+def check_name(kind: str, name: str) -> str:
+    problem = _name_problem(name, _DNS_SUBDOMAIN_RE, 253, _SUBDOMAIN_RULE)
+    if problem:
+        raise UsageError(f"invalid {kind.lower()} name {name!r}: {problem}")
+    return name
 
 
 def _split_requirements(selector: str) -> List[str]:
@@ -109,6 +145,10 @@ class Selection:
     field_selector: Optional[str] = None
 
     def validate(self) -> "Selection":
+        if self.namespace is not None:
+            check_namespace(self.namespace)
+        for name in self.names:
+            check_name("Pod", name)
         label_matcher(self.label_selector)
         field_matcher(self.field_selector)
         return self

@@ -3,11 +3,18 @@ auth), and one TLS-configured urllib3 pool for raw reads."""
 
 import os
 import re
+import socket
+import sys
+import threading
+import time
 from dataclasses import dataclass
 from typing import Optional
 
 from kubectl_sidecars.errors import ApiError, UsageError
 
+# kubectl's dialer gives up connecting after 30 s whatever --request-timeout says
+# (client-go transport/cache.go: net.Dialer{Timeout: 30 * time.Second}).
+CONNECT_TIMEOUT = 30.0
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)(h|ms|m|s)?)+$")
 _UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1, "ms": 0.001, None: 1}
 
@@ -80,8 +87,90 @@ def connect(kubeconfig: Optional[str], context: Optional[str], request_timeout: 
     if not server:
         raise ApiError("the kubeconfig names no server")
     configuration.retries = False
-    pool = rest.RESTClientObject(configuration).pool_manager
+    if not configuration.verify_ssl:
+        _quiet_insecure_requests(server)
+    pool = with_deadlines(rest.RESTClientObject(configuration).pool_manager)
     return Connection(pool, server, configuration, namespace, timeout)
+
+
+_exchange = threading.local()  # .current: the Deadline of the request this thread is making
+
+
+class Deadline:
+    """One request's end: when it passes, the socket carrying the answer is shut, which ends any read
+    still blocked on it. urllib3's read timeout is per socket read, so a server that trickles its headers
+    or body, a byte at a time, would never trip it. Use as `with Deadline(when):` around the request."""
+
+    def __init__(self, when: float):
+        self.when = when
+        self.timer: Optional[threading.Timer] = None
+        self.cut = False  # the socket was shut: whatever the request returned is incomplete
+
+    def watch(self, sock) -> None:
+        self.timer = threading.Timer(max(0.0, self.when - time.monotonic()), self._shut, (sock,))
+        self.timer.daemon = True
+        self.timer.start()
+
+    def passed(self) -> bool:
+        return self.cut or time.monotonic() >= self.when
+
+    def _shut(self, sock) -> None:
+        """The plain socket's shutdown, also under TLS: SSLSocket.shutdown would drop the TLS state that
+        the reading thread is still using."""
+        self.cut = True
+        try:
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def __enter__(self) -> "Deadline":
+        _exchange.current = self
+        return self
+
+    def __exit__(self, *failure) -> None:
+        _exchange.current = None
+        if self.timer is not None:
+            self.timer.cancel()
+
+
+def with_deadlines(pool):
+    """Makes the pool's connections report their socket to the Deadline of the request they carry."""
+    from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+
+    def watched(connection_class):
+        class Watched(connection_class):
+            def getresponse(self, *args, **kwargs):
+                deadline = getattr(_exchange, "current", None)
+                if deadline is not None and self.sock is not None:
+                    deadline.watch(self.sock)
+                return super().getresponse(*args, **kwargs)
+        return Watched
+
+    class WatchedHTTPPool(HTTPConnectionPool):
+        ConnectionCls = watched(HTTPConnection)
+
+    class WatchedHTTPSPool(HTTPSConnectionPool):
+        ConnectionCls = watched(HTTPSConnection)
+
+    pool.pool_classes_by_scheme = {"http": WatchedHTTPPool, "https": WatchedHTTPSPool}
+    return pool
+
+
+def warn(message: str) -> None:
+    """One line on stderr that does not stop the run."""
+    from kubectl_sidecars.sanitize import clean
+
+    print(f"warning: {clean(message)}", file=sys.stderr)
+
+
+def _quiet_insecure_requests(server: str) -> None:
+    """insecure-skip-tls-verify: urllib3 would warn on every request; say it once instead."""
+    import urllib3
+
+    urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+    warn(f"TLS verification is off for {server} (insecure-skip-tls-verify in the kubeconfig): "
+         "the server's identity is not checked")
 
 
 def _capture_client_errors() -> list:

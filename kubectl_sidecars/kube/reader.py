@@ -1,12 +1,16 @@
 """Raw JSON reads: one request per page of a LIST, never one per pod, and no model classes
-(deserialising into them costs ~10x the JSON parse on big lists)."""
+(deserialising into them costs ~10x the JSON parse on big lists). Every request is bounded by
+--request-timeout from connect to its last byte, and every path segment is a checked Kubernetes name."""
 
 import json
-from typing import Dict, Iterator, Optional
-from urllib.parse import urlencode
+import time
+from contextlib import nullcontext
+from typing import Callable, Dict, Iterator, Optional
+from urllib.parse import quote, urlencode
 
-from kubectl_sidecars.errors import ApiError
-from kubectl_sidecars.kube.connection import Connection
+from kubectl_sidecars.errors import ApiError, UsageError
+from kubectl_sidecars.kube.connection import CONNECT_TIMEOUT, Connection, Deadline, warn
+from kubectl_sidecars.selection import check_name, check_namespace
 
 # (API path prefix, plural) of every kind the plugin reads.
 RESOURCES: Dict[str, tuple] = {
@@ -24,13 +28,88 @@ RESOURCES: Dict[str, tuple] = {
 CLUSTER_SCOPED = ("Node", "Namespace")
 
 
+class ServerError(ApiError):
+    """The API server answered with an error status; the code decides what the reader does next."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+
+
 def resource_path(kind: str, namespace: Optional[str], name: Optional[str] = None) -> str:
+    """The URL path of a collection or object; names are checked, then percent-quoted as well."""
     prefix, plural = RESOURCES[kind]
     path = prefix
     if namespace and kind not in CLUSTER_SCOPED:
-        path += f"/namespaces/{namespace}"
+        path += "/namespaces/" + quote(check_namespace(namespace), safe="")
     path += f"/{plural}"
-    return path + (f"/{name}" if name else "")
+    return path + ("/" + quote(check_name(kind, name), safe="") if name is not None else "")
+
+
+def paged_items(fetch: Callable[[Optional[str]], dict], plural: str) -> Iterator[dict]:
+    """The items of every page of one LIST; fetch(continue_token) returns one page.
+
+    The caller builds views as pages arrive, so items cannot be taken back once yielded. When the
+    continue token of a later page has expired (410 Gone: etcd compacted the revision the list was
+    reading at), the list is read once more from the start and the items already yielded (by uid) are
+    skipped. client-go's pager (tools/pager, FullListIfExpired) instead falls back to one unpaged LIST;
+    relisting page by page keeps memory bounded by a page plus one uid per item, where buffering the
+    pages, or one unpaged LIST, would hold the whole list. A second expiry, or a server that hands out a
+    continue token it already gave (which would page forever), ends the read with an error."""
+    yielded: set = set()
+    seen_tokens: set = set()
+    token: Optional[str] = None
+    relisted = False
+    while True:
+        try:
+            page = fetch(token)
+        except ServerError as error:
+            if error.code != 410 or token is None:
+                raise
+            if relisted:
+                raise ApiError(f"the list of {plural} expired again while paging: {error}") from None
+            warn(f"the list of {plural} expired while paging (410 Gone); reading it again from the start")
+            relisted, token = True, None
+            seen_tokens.clear()
+            continue
+        items, next_token = _page_parts(page, plural)
+        for item in items:
+            key = _identity(item)
+            if key is not None:
+                if key in yielded:
+                    continue
+                yielded.add(key)
+            yield item
+        token = next_token
+        if token is None:
+            return
+        if token in seen_tokens:
+            raise ApiError(f"the server returned the same continue token twice while listing {plural}: "
+                           "stopping instead of paging forever")
+        seen_tokens.add(token)
+
+
+def _page_parts(page: dict, plural: str) -> tuple:
+    """A LIST page's items and continue token, or an error when the page is not shaped like one."""
+    items = page.get("items")
+    metadata = page.get("metadata")
+    token = metadata.get("continue") if isinstance(metadata, dict) else None
+    if items is not None and not isinstance(items, list):
+        raise ApiError(f"the server answered a list of {plural} whose items are not a list")
+    if token is not None and not isinstance(token, str):
+        raise ApiError(f"the server answered a list of {plural} whose continue token is not a string")
+    return items or [], token or None
+
+
+def _identity(item) -> Optional[tuple]:
+    """The uid, else the namespace and name; None for an item without either (never skipped)."""
+    metadata = item.get("metadata") if isinstance(item, dict) else None
+    if not isinstance(metadata, dict):
+        return None
+    uid, name = metadata.get("uid"), metadata.get("name")
+    if uid:
+        return ("uid", str(uid))
+    return ("name", str(metadata.get("namespace")), str(name)) if name else None
 
 
 class Reader:
@@ -49,38 +128,71 @@ class Reader:
         if field_selector:
             params["fieldSelector"] = field_selector
         path = resource_path(kind, namespace)
-        while True:
-            page = self._request(path, params)
-            for item in page.get("items") or []:
+
+        def fetch(token: Optional[str]) -> dict:
+            if token:
+                return self._request(path, dict(params, **{"continue": token}))
+            try:
+                return self._request(path, params)
+            except ServerError as error:
+                # The server parses selectors more strictly than we do (value lengths, label syntax of
+                # keys): its 400 on the first page is about what the user typed.
+                if error.code == 400 and (label_selector or field_selector):
+                    raise UsageError(str(error)) from None
+                raise
+
+        for item in paged_items(fetch, RESOURCES[kind][1]):
+            if isinstance(item, dict):
                 item.setdefault("kind", kind)
-                yield item
-            token = (page.get("metadata") or {}).get("continue")
-            if not token:
-                return
-            params = dict(params, **{"continue": token})
+            yield item
 
     def _request(self, path: str, params: dict) -> dict:
         import urllib3
 
-        url = self.connection.server + path + ("?" + urlencode(params) if params else "")
+        server = self.connection.server
+        url = server + path + ("?" + urlencode(params) if params else "")
+        limit = self.connection.timeout
+        deadline = Deadline(time.monotonic() + limit) if limit else None
         try:
-            response = self.connection.pool.request(
-                "GET", url, headers=self.connection.headers(), retries=False, preload_content=True,
-                timeout=urllib3.Timeout(total=self.connection.timeout) if self.connection.timeout else None)
-        except urllib3.exceptions.NewConnectionError as error:  # before TimeoutError: urllib3 2 derives it from that
-            raise ApiError(f"Unable to connect to the server {self.connection.server}: {_reason(error)}") from None
-        except urllib3.exceptions.TimeoutError:
-            raise ApiError(f"the request to {self.connection.server} timed out") from None
-        except urllib3.exceptions.SSLError as error:
-            raise ApiError(f"TLS error talking to {self.connection.server}: {_reason(error)}") from None
+            # kubectl: --request-timeout becomes http.Client.Timeout (client-go rest/transport.go
+            # HTTPClientFor), which bounds the whole exchange up to the last byte of the body; with 0 only
+            # the dialer's 30 s connect timeout applies (client-go transport/cache.go).
+            with deadline or nullcontext():
+                response = self.connection.pool.request(
+                    "GET", url, headers=self.connection.headers(), retries=False,
+                    timeout=urllib3.Timeout(connect=min(CONNECT_TIMEOUT, limit or CONNECT_TIMEOUT), read=limit))
         except urllib3.exceptions.HTTPError as error:
-            raise ApiError(f"Unable to connect to the server {self.connection.server}: {_reason(error)}") from None
+            raise ApiError(_failure(error, server, limit, deadline)) from None
+        if deadline is not None and deadline.cut:  # headers cut short can still parse as an answer
+            raise ApiError(_timed_out(server, limit))
         if response.status >= 400:
-            raise ApiError(_status_message(response.status, response.data))
+            raise ServerError(response.status, _status_message(response.status, response.data))
         try:
-            return json.loads(response.data)
+            document = json.loads(response.data)
         except ValueError:
             raise ApiError(f"the server answered {path} with something that is not JSON") from None
+        if not isinstance(document, dict):
+            raise ApiError(f"the server answered {path} with JSON that is not an object")
+        return document
+
+
+def _failure(error: Exception, server: str, limit: Optional[float], deadline: Optional[Deadline]) -> str:
+    """kubectl-like words for a request that got no complete answer."""
+    import urllib3
+
+    if deadline is not None and deadline.passed():
+        return _timed_out(server, limit)
+    if isinstance(error, urllib3.exceptions.NewConnectionError):  # urllib3 2 derives it from ConnectTimeoutError
+        return f"Unable to connect to the server {server}: {_reason(error)}"
+    if isinstance(error, urllib3.exceptions.ConnectTimeoutError):
+        return f"Unable to connect to the server {server}: no connection within {CONNECT_TIMEOUT:g}s"
+    if isinstance(error, urllib3.exceptions.SSLError):
+        return f"TLS error talking to {server}: {_reason(error)}"
+    return f"Unable to connect to the server {server}: {_reason(error)}"
+
+
+def _timed_out(server: str, limit: float) -> str:
+    return f"the request to {server} timed out after {limit:g}s (--request-timeout)"
 
 
 def _reason(error: Exception) -> str:
@@ -94,6 +206,8 @@ def _status_message(code: int, body: bytes) -> str:
     try:
         status = json.loads(body)
     except ValueError:
+        status = {}
+    if not isinstance(status, dict):
         status = {}
     reason = status.get("reason") or {401: "Unauthorized", 403: "Forbidden", 404: "NotFound"}.get(code, str(code))
     message = status.get("message") or body.decode("utf-8", "replace").strip() or "no message"

@@ -38,11 +38,18 @@ def helper_evidence(container: dict) -> Optional[str]:
 
 
 def json_annotation(annotations: dict, key: str):
-    """An annotation holding JSON (injectors record what they added that way); None if absent or bad."""
+    """An annotation holding JSON (injectors record what they added that way); None if absent or bad.
+    Anyone who can create a pod writes these, so a value that is not JSON, nests absurdly deep or holds
+    a number too long to convert is evidence ignored, never an error."""
     try:
         return json.loads(annotations.get(key) or "null")
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
+
+
+def names_in(value) -> List[str]:
+    """The container names of an injector's record: strings in a list; anything else records nothing."""
+    return [name for name in value if isinstance(name, str)] if isinstance(value, list) else []
 
 
 def _injected(annotations: dict, containers: List[dict]) -> Dict[str, str]:
@@ -50,12 +57,12 @@ def _injected(annotations: dict, containers: List[dict]) -> Dict[str, str]:
     found: Dict[str, str] = {}
     istio = json_annotation(annotations, ISTIO_STATUS)
     if isinstance(istio, dict):
-        for name in istio.get("containers") or []:
+        for name in names_in(istio.get("containers")):
             found[name] = f"injected by Istio ({ISTIO_STATUS})"
     kruise = json_annotation(annotations, KRUISE_HASH)
     if isinstance(kruise, dict):
         for sidecarset, upgrade in kruise.items():
-            for name in (upgrade or {}).get("sidecarList") or [] if isinstance(upgrade, dict) else []:
+            for name in names_in(upgrade.get("sidecarList")) if isinstance(upgrade, dict) else ():
                 found[name] = f"injected by OpenKruise SidecarSet '{sidecarset}' ({KRUISE_HASH})"
     names = {c.get("name") for c in containers}
     if LINKERD_VERSION in annotations and "linkerd-proxy" in names:
@@ -73,12 +80,9 @@ def _injected(annotations: dict, containers: List[dict]) -> Dict[str, str]:
 SELF_ENDING_OWNERS = ("Workflow", "TaskRun", "EphemeralRunner", "Runner")
 
 
-OUTLIVED = "still running after the other containers of this run-to-completion pod finished"
-
-
 def _outlived_the_app(pod: dict, candidates: List[str]) -> Optional[str]:
-    """In a pod meant to finish, the container still running after every other app container ended; not in
-    pods of controllers that sequence their containers themselves (Tekton steps, Argo, CI runners)."""
+    """In a pod meant to finish, the one container still running after every other app container ended;
+    not in pods of controllers that sequence their containers themselves (Tekton steps, Argo, CI runners)."""
     spec, status = pod.get("spec") or {}, pod.get("status") or {}
     if (spec.get("restartPolicy") or "Always") == "Always" or len(candidates) < 2:
         return None
@@ -86,8 +90,9 @@ def _outlived_the_app(pod: dict, candidates: List[str]) -> Optional[str]:
         return None
     states = {s.get("name"): s.get("state") or {} for s in status.get("containerStatuses") or []}
     running = [c for c in candidates if "running" in states.get(c, {})]
-    ended = sum("terminated" in states.get(c, {}) for c in candidates)
-    return running[0] if len(running) == 1 and ended == len(candidates) - 1 else None
+    if len(running) == 1 and all("terminated" in states.get(c, {}) for c in candidates if c != running[0]):
+        return running[0]
+    return None
 
 
 def _workload_names(pod: dict) -> set:
@@ -118,13 +123,13 @@ def classify(pod: dict) -> Dict[str, Classification]:
     injected = _injected(annotations, containers)
     default = annotations.get(DEFAULT_CONTAINER)
     names = [c.get("name") for c in containers]
+    named = set(names)
     workload = _workload_names(pod)
     evidence: Dict[str, str] = {}
-    default_present = default in set(names)
     for container in containers:
         name = container.get("name")
         found = injected.get(name)
-        if not found and default_present:
+        if not found and default in named:
             if name == default:
                 continue  # the annotation names the workload itself
             found = f"not the pod's main container ({DEFAULT_CONTAINER}: {default})"
@@ -144,7 +149,7 @@ def classify(pod: dict) -> Dict[str, Classification]:
         evidence, apps = {}, names
     outlived = _outlived_the_app(pod, apps)
     if outlived:
-        evidence[outlived] = OUTLIVED
+        evidence[outlived] = "still running after the other containers of this run-to-completion pod finished"
     for name in names:
         result[name] = (LEGACY, evidence[name]) if name in evidence else (APP, None)
     return result

@@ -154,7 +154,7 @@ def build_job_view(job: dict) -> JobView:
         template=build_template_view("Job", namespace, name, spec.get("template") or {}))
 
 
-VERSION = re.compile(r"^v?(\d+)\.(\d+)")
+VERSION = re.compile(r"^v?([0-9]{1,6})\.([0-9]{1,6})")  # bounded: a kubelet version, not a 10,000-digit number
 
 
 @dataclass(frozen=True)

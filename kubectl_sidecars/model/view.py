@@ -80,6 +80,7 @@ class PodView(ContainerRoles):
     containers: List[ContainerView]
     reason: Optional[str] = None  # status.reason: Evicted, NodeLost, a kubelet's rejection reason...
     message: Optional[str] = None
+    unreadable: Optional[str] = None  # why the pod could not be viewed; it is then shown, never judged
 
     @property
     def initialized(self) -> bool:
@@ -153,3 +154,20 @@ def build_pod_view(pod: dict) -> PodView:
         reason=status.get("reason"),
         message=status.get("message"),
     )
+
+
+UNREADABLE = "Unreadable"
+
+
+def unreadable_pod_view(pod: dict, why: str) -> PodView:
+    """A pod that cannot be viewed still gets its row, with what can be told of it and why, so one hostile
+    object never hides the others. Only its name and namespace are read, and only if they are strings."""
+    metadata = pod.get("metadata") if isinstance(pod, dict) and isinstance(pod.get("metadata"), dict) else {}
+
+    def text(key: str) -> str:
+        return metadata.get(key) if isinstance(metadata.get(key), str) else ""
+
+    return PodView(namespace=text("namespace"), name=text("name"), annotations={}, owner=None, phase="",
+                   ready="-", status=UNREADABLE, restarts=0, last_restart=None, node=None,
+                   created=parse_time(metadata.get("creationTimestamp")), deleted=None, grace_period=30,
+                   restart_policy="Always", conditions={}, containers=[], unreadable=why)

@@ -1,20 +1,18 @@
 """The YAML a remedy's patches are shown as: a comment naming where each goes, its comments, then the
 strategic-merge fragment. The report prints this text; the JSON carries the patches themselves."""
 
-import functools
 import json
 from typing import Dict, List
 
 from kubectl_sidecars.rules.catalog import Patch
 
 
-@functools.lru_cache(maxsize=None)
-def _dumper():
+def _dumper(pure_python: bool = False):
     import yaml
 
     # libyaml's emitter where present (remedies are written for thousands of pods); both emitters write
     # the same block-style text for these small documents.
-    return getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.SafeDumper if pure_python else getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def patch_key(patch: Patch) -> str:
@@ -28,8 +26,12 @@ def to_yaml(value) -> str:
     if key not in _WRITTEN:  # the replicas of a workload share their containers: each text is written once
         import yaml
 
-        _WRITTEN[key] = yaml.dump(value, Dumper=_dumper(), default_flow_style=False, sort_keys=False,
-                                  allow_unicode=True, width=1 << 20, indent=2).rstrip("\n")
+        options = dict(default_flow_style=False, sort_keys=False, allow_unicode=True, width=1 << 20, indent=2)
+        try:
+            text = yaml.dump(value, Dumper=_dumper(), **options)
+        except UnicodeEncodeError:  # libyaml takes UTF-8 only; PyYAML's emitter escapes a lone surrogate
+            text = yaml.dump(value, Dumper=_dumper(pure_python=True), **options)
+        _WRITTEN[key] = text.rstrip("\n")
     return _WRITTEN[key]
 
 

@@ -92,6 +92,9 @@ def _pod(pod, findings, now: datetime, colour: bool, catalog) -> List[str]:
     containers = ", ".join(f"{clean(c.name)} ({clean(c.type)})" for c in pod.containers)
     if containers:
         lines += _wrap(f"containers: {containers}", "  ")
+    if pod.unreadable:
+        lines += _wrap(f"Not checked: the pod could not be read ({clean(pod.unreadable)}).", "  ")
+        return lines
     if not findings:
         lines.append("  No sidecar problems found: the pod looks healthy.")
         return lines

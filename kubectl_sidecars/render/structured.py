@@ -3,7 +3,7 @@
 import json
 
 from kubectl_sidecars.model import ContainerView, PodView
-from kubectl_sidecars.sanitize import CONTROL, escape_unicode
+from kubectl_sidecars.sanitize import CONTROL, escape_json, escape_yaml
 from kubectl_sidecars.model.timeutil import format_time
 
 API_VERSION = "kubectl-sidecars/v1"
@@ -25,11 +25,13 @@ def pod_dict(pod: PodView, findings) -> dict:
         "ready": pod.ready, "status": pod.status, "restarts": pod.restarts, "node": pod.node,
         "containers": [container_dict(c) for c in pod.containers],
         "findings": [f.to_dict() for f in findings],
+        "unreadable": pod.unreadable,
     }
 
 
 def status_document(diagnosis) -> dict:
-    """Each pod with its findings; the Jobs owning them with their verdicts and Job-scope findings."""
+    """Each pod with its findings; the Jobs owning them with their verdicts and Job-scope findings; notes
+    on what could not be read or checked."""
     return {"apiVersion": API_VERSION, "kind": "SidecarStatus",
             "pods": [pod_dict(p, f) for p, f in diagnosis.pods],
             "jobs": [verdict_dict(v) for v in diagnosis.verdicts], "notes": list(diagnosis.notes)}
@@ -47,16 +49,17 @@ def diagnosis_document(diagnosis) -> dict:
         "apiVersion": API_VERSION, "kind": "SidecarDiagnosis",
         "jobs": [verdict_dict(v) for v in diagnosis.verdicts],
         "pods": [{"namespace": pod.namespace, "name": pod.name, "ready": pod.ready, "status": pod.status,
-                  "findings": [f.to_dict() for f in findings]} for pod, findings in diagnosis.pods],
+                  "findings": [f.to_dict() for f in findings], "unreadable": pod.unreadable}
+                 for pod, findings in diagnosis.pods],
         "notes": list(diagnosis.notes),
     }
 
 
 def dump(document: dict, output: str) -> str:
-    """JSON or YAML with every control, bidi and separator character escaped, so that no string from the
-    cluster reaches a terminal raw; parsed back, the values are unchanged."""
+    """JSON or YAML with every character sanitize.CONTROL names escaped in the format's own way, so that no
+    string from the cluster reaches a terminal raw; parsed back, the values are unchanged."""
     if output == "json":
-        return escape_unicode(json.dumps(document, indent=2, ensure_ascii=False))
+        return escape_json(json.dumps(document, indent=2, ensure_ascii=False))
     import yaml
 
     # The pure-Python dumper even where libyaml exists: the two wrap long strings differently, and the krew
@@ -66,5 +69,5 @@ def dump(document: dict, output: str) -> str:
 
     Dumper.add_representer(str, lambda dumper, text: dumper.represent_scalar(
         "tag:yaml.org,2002:str", text, style='"' if CONTROL.search(text) else None))
-    return escape_unicode(yaml.dump(document, Dumper=Dumper, sort_keys=False, default_flow_style=False,
-                                    allow_unicode=True)).rstrip()
+    return escape_yaml(yaml.dump(document, Dumper=Dumper, sort_keys=False, default_flow_style=False,
+                                 allow_unicode=True)).rstrip()

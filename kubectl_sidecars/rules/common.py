@@ -18,6 +18,7 @@ SIGKILL_EXIT = 137
 SERVICE_ACCOUNT_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 LOOPBACK_PORT = re.compile(r"(?:localhost|127\.0\.0\.1|\[::1\]|0\.0\.0\.0):(\d{1,5})\b", re.I)
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
+PORT_NUMBER = re.compile(r"^[0-9]{1,5}$")  # not str.isdigit(): it takes "²", which int() refuses
 PORT_FLAG = re.compile(r"--?(?:[\w-]*-)?port[= ](\d{1,5})\b")
 AnyPod = Union[PodView, PodTemplateView]
 
@@ -65,7 +66,7 @@ def local_ports(container: ContainerView) -> List[int]:
     found = [int(m) for text in texts for m in LOOPBACK_PORT.findall(text)]
     if any(e["value"].strip().lower() in LOOPBACK_HOSTS for e in env):
         found += [int(e["value"]) for e in env if "PORT" in (e.get("name") or "").upper()
-                  and e["value"].strip().isdigit()]
+                  and PORT_NUMBER.match(e["value"].strip())]
     return list(dict.fromkeys(found))
 
 

@@ -5,16 +5,16 @@ from datetime import datetime
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from kubectl_sidecars.model import ContainerView, PodView
-from kubectl_sidecars.model.classify import ISTIO_STATUS, json_annotation
+from kubectl_sidecars.model.classify import ISTIO_STATUS, json_annotation, names_in
 from kubectl_sidecars.model.timeutil import parse_time, seconds_between
 from kubectl_sidecars.model.view import Termination
 from kubectl_sidecars.model.vocabulary import MESH_INIT_NAMES, helper_words, image_repository
 from kubectl_sidecars.rules.catalog import ERROR, INFO, LIVE_POD, POD_TEMPLATE, WARNING, Fix, rule
 from kubectl_sidecars.rules.common import (END_OF_POD_EXIT_CODES, NAMED, AnyPod, apps_done, container_events,
-                                           container_patch, template_patch, ended, event_line, has_post_start, is_proxy,
+                                           container_patch, ended, event_line, has_post_start, is_proxy,
                                            listening_ports, local_ports, migration_patch, named, placeholder_probe,
                                            pod_failed, restart_budget, serves, ships_telemetry, startup_probe_for,
-                                           state_line, took, when)
+                                           state_line, template_patch, took, when)
 from kubectl_sidecars.snapshot import Snapshot
 
 QUICK_FAILURE = 30  # an app failing this soon after it started failed at start-up
@@ -388,7 +388,7 @@ def no_startup_probe(rule, pod: AnyPod, snapshot: Snapshot):
 
 def _injector_inits(pod: AnyPod) -> List[str]:
     status = json_annotation(pod.annotations, ISTIO_STATUS)
-    return list(status.get("initContainers") or []) if isinstance(status, dict) else []
+    return names_in(status.get("initContainers")) if isinstance(status, dict) else []
 
 
 def _troubled(init: ContainerView) -> bool:

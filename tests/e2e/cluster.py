@@ -177,7 +177,8 @@ class Api:
 class ControlPlane:
     """etcd and kube-apiserver on free loopback ports, with kubeconfigs for the users the tests need."""
 
-    def __init__(self, binaries):
+    def __init__(self, binaries, apiserver_flags=()):
+        self.apiserver_flags = list(apiserver_flags)  # added to the kube-apiserver command line
         self.etcd_bin = Path(binaries["etcd"]) / "etcd"
         self.kube_dir = Path(binaries["kubernetes"])
         self.kubectl = self.kube_dir / "kubectl"
@@ -246,6 +247,7 @@ class ControlPlane:
             f"--service-account-issuer=https://127.0.0.1:{self.port}/",
             f"--service-account-key-file={sa_key}", f"--service-account-signing-key-file={sa_key}",
             f"--audit-policy-file={policy}", f"--audit-log-path={self.logs['audit']}",
+            *self.apiserver_flags,
         ]
         address = host_address()
         if address:

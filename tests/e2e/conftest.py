@@ -57,29 +57,35 @@ def pytest_terminal_summary(terminalreporter, config):
 @pytest.fixture(scope="session")
 def cluster(request):
     """The session's control plane; at the end, checks the plugin user's audit trail."""
+    yield from serve_plane(request)
+
+
+def serve_plane(request, apiserver_flags=(), name="main"):
+    """Starts a control plane for a fixture to yield; afterwards stops it and fails the run when the
+    plugin user's audit trail breaks the read-only promise."""
     try:
         binaries = build_binaries("etcd", "kubernetes")
     except BinariesUnavailable as err:
         pytest.skip(f"cannot build the e2e control plane: {err}")
-    plane = ControlPlane(binaries)
+    plane = ControlPlane(binaries, apiserver_flags)
     try:
         plane.start()
     except Exception:
-        plane.cleanup(keep_logs_in=kept_logs_dir(request.config))
+        plane.cleanup(keep_logs_in=kept_logs_dir(request.config, name))
         raise
     yield plane
 
     plane.stop()  # flushes the audit log
     problem = read_only_violation(plane)
     failed = problem or request.session.testsfailed
-    plane.cleanup(keep_logs_in=kept_logs_dir(request.config) if failed else None)
+    plane.cleanup(keep_logs_in=kept_logs_dir(request.config, name) if failed else None)
     if problem:
         pytest.fail(problem, pytrace=False)
 
 
-def kept_logs_dir(config):
-    """Where the logs of a failed run go: e2e-logs/ (git-ignored), one folder per run."""
-    path = REPO / "e2e-logs" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+def kept_logs_dir(config, name="main"):
+    """Where the logs of a failed run go: e2e-logs/ (git-ignored), one folder per run and control plane."""
+    path = REPO / "e2e-logs" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}" / name
     config.stash[LOGS_KEPT] = path
     return path
 

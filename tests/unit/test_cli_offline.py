@@ -310,3 +310,49 @@ def test_status_help_lists_the_kubectl_flags():
                  "--context", "--request-timeout", "--no-color", "--chunk-size", "--output"):
         assert flag in result.stdout, flag
 
+
+
+# ---------------------------------------------------------------- stderr: every line sanitised
+
+HOSTILE = "\x1b[31m\u202e\u061c\U000e0041\x9b"
+
+
+def assert_no_raw_controls(text):
+    from kubectl_sidecars.sanitize import CONTROL
+
+    assert not CONTROL.search(text.replace("\n", "")), repr(text)
+
+
+def kubeconfig_with(tmp_path, context="ctx", namespace="default", server="https://127.0.0.1:1"):
+    path = tmp_path / "config"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": context,
+        "clusters": [{"name": "c", "cluster": {"server": server}}],
+        "contexts": [{"name": context, "context": {"cluster": "c", "user": "u", "namespace": namespace}}],
+        "users": [{"name": "u", "user": {"token": "t"}}]}), encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("args, code", [
+    (["status", "-f", KNOWN[0], "-n", HOSTILE], 2),
+    (["status", "-f", KNOWN[0], "-l", f"app={HOSTILE}"], 2),
+    (["status", "-f", f"/missing/{HOSTILE}.json"], 4),
+    (["status", f"--bogus{HOSTILE}"], 2),
+    (["status", "-f", KNOWN[0], "-o", HOSTILE], 2),
+    (["diagnose", HOSTILE, "web", "-f", KNOWN[0]], 2),
+    (["explain", HOSTILE], 2),
+])
+def test_errors_built_from_flags_show_controls_as_escapes(args, code):
+    result = cli(*args)
+    assert_one_line_error(result, code, "error: ")
+    assert_no_raw_controls(result.stderr)
+    assert "\\x1b[31m\\u202e\\u061c\\U000e0041\\x9b" in result.stderr
+
+
+def test_errors_built_from_kubeconfig_values_show_controls_as_escapes(tmp_path):
+    config = kubeconfig_with(tmp_path, namespace=f"bad{HOSTILE}")
+    for args in (["--kubeconfig", config], ["--kubeconfig", config, "--context", f"other{HOSTILE}"]):
+        result = cli("status", *args)
+        assert_one_line_error(result, 3, "error: ")
+        assert_no_raw_controls(result.stderr)
+        assert "\\x1b[31m\\u202e\\u061c\\U000e0041\\x9b" in result.stderr

@@ -243,6 +243,15 @@ def test_render_is_cobra_output():
     assert Answer().render() == ":4\n"
 
 
+def test_names_with_invisible_characters_are_never_offered():
+    # the shell would insert them into the command line, or the terminal would act on them
+    names = ["web", "evil\x1b[2J", "rtl\u202e", "zw\u200b", "tag\U000e0041", "nl\nrow"]
+    answer = Answer([completion.Candidate(name, f"cluster {name}") for name in names], 4)
+    assert answer.render() == "web\tcluster web\n:4\n"
+    described = Answer([completion.Candidate("ctx", "cluster c\x1b]0;t\x07")])
+    assert described.render() == "ctx\tcluster c\\x1b]0;t\\x07\n:4\n"
+
+
 # --- the executable, called the way kubectl calls it --------------------------------------------------------
 
 def run_completion(*words, env=None):

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.unit.processes import interrupt, stalled, without_reader
+
 ROOT = Path(__file__).resolve().parents[2]
 DIST_SCRIPT = ROOT / "hack" / "dist.py"
 REALCASES = ROOT / "tests" / "fixtures" / "realcases"
@@ -103,12 +105,17 @@ def oldest_python():
     return python
 
 
-def run_zipapp(built, tmp_path, interpreter, *args, name="kubectl-sidecars", cache=None, env=None):
+def zipapp_environment(tmp_path, interpreter, cache=None, env=None):
     environment = {"PATH": python_path(tmp_path, interpreter), "HOME": str(tmp_path), "NO_COLOR": "1",
                    "KUBECONFIG": os.devnull, "KUBECTL_SIDECARS_CACHE": str(cache or tmp_path / "cache")}
     environment.update(env or {})
-    return subprocess.run([str(built["dir"] / name), *args], capture_output=True, text=True, env=environment,
-                          timeout=120, stdin=subprocess.DEVNULL)
+    return environment
+
+
+def run_zipapp(built, tmp_path, interpreter, *args, name="kubectl-sidecars", cache=None, env=None):
+    return subprocess.run([str(built["dir"] / name), *args], capture_output=True, text=True,
+                          env=zipapp_environment(tmp_path, interpreter, cache, env), timeout=120,
+                          stdin=subprocess.DEVNULL)
 
 
 def run_pip_install(*args):
@@ -272,6 +279,29 @@ def test_newest_python_found_runs_it_too(built, tmp_path):
     proc = run_zipapp(built, tmp_path, newest, "status", "-A", "-f", INPUTS[0])
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == run_pip_install("status", "-A", "-f", INPUTS[0]).stdout
+
+
+# "zipfile": while the bundle is extracted, before the plugin's own code is importable
+@pytest.mark.parametrize("module", ["zipfile", "click"])
+def test_zipapp_interrupted_while_starting_is_one_line_and_130(built, tmp_path, oldest_python, module):
+    (tmp_path / "hook").mkdir()
+    child = stalled([str(built["dir"] / "kubectl-sidecars"), "--help"], module, tmp_path / "hook",
+                    zipapp_environment(tmp_path, oldest_python))
+    assert interrupt(child) == (130, "", "error: interrupted\n")
+
+
+def test_zipapp_completion_interrupted_says_nothing(built, tmp_path, oldest_python):
+    (tmp_path / "hook").mkdir()
+    child = stalled([str(built["dir"] / "kubectl_complete-sidecars"), "status", ""], "click", tmp_path / "hook",
+                    zipapp_environment(tmp_path, oldest_python))
+    assert interrupt(child) == (130, "", "")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["diagnose", "-f", INPUTS[0], "--fail-on", "info"]])
+def test_zipapp_into_a_closed_pipe_keeps_its_exit_code(built, tmp_path, oldest_python, args):
+    expected = 1 if "--fail-on" in args else 0
+    command = [str(built["dir"] / "kubectl-sidecars"), *args]
+    assert without_reader(command, zipapp_environment(tmp_path, oldest_python)) == (expected, "")
 
 
 # --- completion from the archive ---------------------------------------------------------------------------

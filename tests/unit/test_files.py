@@ -191,7 +191,7 @@ def test_object_without_kind(tmp_path):
 def test_list_item_without_kind(tmp_path):
     document = {"apiVersion": "v1", "kind": "List", "items": [WEB, {"metadata": {"name": "x"}}]}
     path = write(tmp_path, "list.json", json.dumps(document))
-    assert _input_error([path]).startswith(f"{path}: not a Kubernetes object (no 'kind')")
+    assert _input_error([path]).startswith(f"{path}: items[1]: not a Kubernetes object (no 'kind')")
 
 
 def test_stdin_error_names_stdin(monkeypatch):
@@ -199,10 +199,12 @@ def test_stdin_error_names_stdin(monkeypatch):
     assert _input_error(["-"]).startswith("stdin: not a Kubernetes object")
 
 
-def test_not_utf8(tmp_path):
+def test_bytes_that_are_not_utf8_decode_as_replacement_characters(tmp_path):
     path = tmp_path / "latin1.yaml"
-    path.write_bytes("kind: Pod\nmetadata: {name: caf\xe9}\n".encode("latin-1"))
-    assert _input_error([str(path)]).startswith(f"cannot read {path}: ")
+    path.write_bytes("kind: Pod\nmetadata: {name: caf\xe9, annotations: {a: \x9b31m}}\n".encode("latin-1"))
+    [pod] = load_objects([str(path)])
+    assert pod["metadata"]["name"] == "caf\ufffd"
+    assert pod["metadata"]["annotations"]["a"] == "\ufffd31m"  # a C1 CSI byte never becomes a control
 
 
 def test_first_bad_input_stops_the_load(tmp_path):
@@ -253,15 +255,26 @@ def test_realcases_fixtures_load():
 
 
 @pytest.mark.parametrize("fields, complaint", [
-    ({"spec": []}, "spec is not an object"),
-    ({"spec": {"containers": ["c"]}}, "spec.containers is not a list of objects"),
-    ({"spec": {"containers": [{"name": "c", "env": "x"}]}}, "env is not a list"),
-    ({"spec": {"containers": [{"name": "c", "startupProbe": "x"}]}}, "startupProbe is not an object"),
-    ({"status": {"containerStatuses": [{"name": "c", "state": "running"}]}}, "state is malformed"),
-    ({"status": {"containerStatuses": [{"name": "c", "restartCount": "3"}]}}, "restartCount is not a number"),
-    ({"status": {"conditions": ["Ready"]}}, "status.conditions is not a list of objects"),
-    ({"metadata": {"name": "p", "annotations": []}}, "metadata.annotations is not an object"),
-    ({"metadata": None}, "without metadata.name"),
+    ({"spec": []}, "spec: expected an object, got a list"),
+    ({"spec": {"containers": ["c"]}}, r"spec.containers\[0\]: expected an object, got a string"),
+    ({"spec": {"containers": [{"name": "c", "env": "x"}]}}, r"spec.containers\[0\].env: expected a list, got a string"),
+    ({"spec": {"containers": [{"name": "c"}, {"name": "d", "ports": "80"}]}},
+     r"spec.containers\[1\].ports: expected a list, got a string"),
+    ({"spec": {"containers": [{"name": "c", "startupProbe": "x"}]}}, "startupProbe: expected an object, got a string"),
+    ({"spec": {"containers": [{"name": 7}]}}, r"spec.containers\[0\].name: expected a string, got a number"),
+    ({"spec": {"containers": [{"name": "c", "ports": [{"containerPort": 10 ** 30}]}]}},
+     "containerPort: expected an integer, got a number out of range"),
+    ({"status": {"containerStatuses": [{"name": "c", "state": "running"}]}},
+     r"status.containerStatuses\[0\].state: expected an object, got a string"),
+    ({"status": {"containerStatuses": [{"name": "c", "state": {"terminated": {"exitCode": "1"}}}]}},
+     "state.terminated.exitCode: expected an integer, got a string"),
+    ({"status": {"containerStatuses": [{"name": "c", "restartCount": "3"}]}},
+     "restartCount: expected an integer, got a string"),
+    ({"status": {"containerStatuses": [{"name": "c", "ready": "true"}]}}, "ready: expected a boolean, got a string"),
+    ({"status": {"conditions": ["Ready"]}}, r"status.conditions\[0\]: expected an object, got a string"),
+    ({"metadata": {"name": "p", "annotations": []}}, "metadata.annotations: expected an object, got a list"),
+    ({"metadata": {"name": "p", "annotations": {"a": 1}}}, r"metadata.annotations\[a\]: expected a string"),
+    ({"metadata": None}, "metadata.name: expected a name"),
 ])
 def test_wrongly_typed_fields_are_bad_input(tmp_path, fields, complaint):
     path = tmp_path / "pod.json"
@@ -274,5 +287,71 @@ def test_a_job_with_a_text_counter_is_bad_input(tmp_path):
     path = tmp_path / "job.json"
     path.write_text(json.dumps({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"},
                                 "spec": {"parallelism": "3"}}))
-    with pytest.raises(InputError, match="spec.parallelism is not a number"):
+    with pytest.raises(InputError, match=f"^{path}: Job j: spec.parallelism: expected an integer, got a string$"):
         load_objects([str(path)])
+
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(ord('a') + i + 1)}: &{chr(ord('a') + i + 1)} [{', '.join([f'*{chr(ord(chr(97)) + i)}'] * 9)}]\n"
+    for i in range(8)) + "kind: Pod\nmetadata: {name: p}\n"
+
+
+def test_an_alias_bomb_is_refused_at_once(tmp_path):
+    path = write(tmp_path, "bomb.yaml", BOMB)
+    assert len(BOMB) < 700
+    assert _input_error([path]) == f"{path}: not valid YAML: excessive aliasing"
+
+
+def test_a_recursive_alias_is_refused(tmp_path):
+    path = write(tmp_path, "loop.yaml", "kind: Pod\nmetadata: {name: p}\nspec: &s {containers: [*s]}\n")
+    assert _input_error([path]) == f"{path}: not valid YAML: excessive aliasing"
+
+
+def test_a_few_aliases_are_fine(tmp_path):
+    text = "kind: Pod\nmetadata: {name: p, labels: &l {app: web}, annotations: *l}\n"
+    [pod] = load_objects([write(tmp_path, "ok.yaml", text)])
+    assert pod["metadata"]["annotations"] == {"app": "web"}
+
+
+@pytest.mark.parametrize("name, text", [
+    ("deep.json", "[" * 2000 + "]" * 2000),
+    ("deep.yaml", "a: " + "[" * 2000 + "]" * 2000),
+    ("deep-block.yaml", "".join("  " * i + f"k{i}:\n" for i in range(1500)) + "  " * 1500 + "v\n"),
+])
+def test_deep_nesting_is_bad_input(tmp_path, name, text):
+    path = write(tmp_path, name, text)
+    assert _input_error([path]).startswith(f"{path}: ")
+
+
+def test_binary_where_a_string_is_expected(tmp_path):
+    text = "kind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: !!binary aGk=}]}\n"
+    path = write(tmp_path, "binary.yaml", text)
+    assert _input_error([path]) == f"{path}: Pod p: spec.containers[0].name: expected a string, got binary data"
+
+
+@pytest.mark.parametrize("items, got", [("true", "a boolean"), ('"x"', "a string"), ("{}", "an object")])
+def test_list_items_that_are_not_a_list(tmp_path, items, got):
+    path = write(tmp_path, "list.json", f'{{"kind": "List", "items": {items}}}')
+    assert _input_error([path]) == f"{path}: List: items: expected a list, got {got}"
+
+
+def test_a_huge_integer_is_out_of_range_not_a_crash(tmp_path):
+    text = json.dumps(dict(WEB, spec={"terminationGracePeriodSeconds": 0})).replace('Seconds": 0', 'Seconds": ' + "9" * 5000)
+    path = write(tmp_path, "huge.json", text)
+    assert _input_error([path]).endswith("spec.terminationGracePeriodSeconds: expected an integer, "
+                                         "got a number out of range")
+    [loaded] = load_objects([write(tmp_path, "unused.yaml", "kind: Pod\nmetadata: {name: p}\nx: " + "7" * 5000)])
+    assert loaded["x"] == float("inf")  # a field the plugin does not read stays harmless
+
+
+def test_closed_stdin(monkeypatch):
+    monkeypatch.setattr("sys.stdin", None)
+    assert _input_error(["-"]) == "cannot read stdin: it is closed"
+
+
+def test_unreadable_folder(tmp_path, monkeypatch):
+    def refuse(path):
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr("os.listdir", refuse)
+    assert _input_error([str(tmp_path)]) == f"cannot read {tmp_path}: Permission denied"

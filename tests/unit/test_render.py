@@ -159,7 +159,8 @@ def test_container_table_waiting_message_cannot_break_lines():
 # ---------------------------------------------------------------- JSON / YAML contract
 
 POD_KEYS = {"namespace": str, "name": str, "owner": (dict, type(None)), "phase": str, "ready": str,
-            "status": str, "restarts": int, "node": (str, type(None)), "containers": list, "findings": list}
+            "status": str, "restarts": int, "node": (str, type(None)), "containers": list, "findings": list,
+            "unreadable": (str, type(None))}
 CONTAINER_KEYS = {"name": str, "type": str, "index": int, "image": str, "state": str,
                   "reason": (str, type(None)), "exitCode": (int, type(None)), "started": (bool, type(None)),
                   "ready": bool, "restarts": int, "startedAt": (str, type(None)), "finishedAt": (str, type(None)),
@@ -201,7 +202,8 @@ def test_json_values_of_a_job_pod():
     job = _document()["pods"][0]
     assert {k: v for k, v in job.items() if k not in ("containers", "findings")} == {
         "namespace": "default", "name": "nightly-export-k8x2p", "owner": {"kind": "Job", "name": "nightly-export"},
-        "phase": "Running", "ready": "2/3", "status": "NotReady", "restarts": 2, "node": "worker-1"}
+        "phase": "Running", "ready": "2/3", "status": "NotReady", "restarts": 2, "node": "worker-1",
+        "unreadable": None}
     containers = {c["name"]: c for c in job["containers"]}
     assert [c["name"] for c in job["containers"]] == ["istio-init", "log-shipper", "report", "istio-proxy"]
     assert containers["istio-init"] == {
@@ -239,9 +241,9 @@ def test_yaml_carries_the_same_document():
 
 
 def test_empty_document():
-    assert json.loads(dump(status_document(Diagnosis([], [])), "json")) == {"apiVersion": "kubectl-sidecars/v1",
-                                                             "kind": "SidecarStatus", "pods": [], "jobs": [],
-                                                             "notes": []}
+    document = json.loads(dump(status_document(Diagnosis([], [])), "json"))
+    assert document == {"apiVersion": "kubectl-sidecars/v1", "kind": "SidecarStatus", "pods": [], "jobs": [],
+                        "notes": []}
 
 
 @pytest.mark.parametrize("output", ["json", "yaml"])

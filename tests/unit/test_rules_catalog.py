@@ -164,7 +164,7 @@ def test_diagnosis_json_shape():
                                         "conditions", "done", "status", "reason", "findings"}
     assert [p["name"] for p in document["pods"]] == ["pi-x7w2n", "pi-sidecar-9fz4d", "daily-report-5mz8t"]
     first = document["pods"][0]
-    assert set(first) == {"namespace", "name", "ready", "status", "findings"}
+    assert set(first) == {"namespace", "name", "ready", "status", "findings", "unreadable"}
     assert set(first["findings"][0]) == {"code", "severity", "container", "related", "message", "remedy",
                                          "patches", "evidence"}
     assert document["notes"] == ["events: forbidden; diagnosis without events"]
