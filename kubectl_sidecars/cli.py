@@ -26,7 +26,8 @@ def _source_options(command):
         click.option("--kubeconfig", help="Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config)."),
         click.option("--context", help="The kubeconfig context to use."),
         click.option("--request-timeout", default="0", show_default=True,
-                     help="How long to wait for one request (e.g. 10s, 1m); 0 waits forever."),
+                     help="How long one request may take, to its last byte (e.g. 10s, 1m); "
+                          "0: no limit (connecting still gives up after 30 s)."),
         click.option("--chunk-size", default=500, show_default=True, type=click.IntRange(0),
                      help="Items per page of a LIST; 0 reads all at once."),
         click.option("--no-color", is_flag=True, help="Never colour the output (NO_COLOR works too)."),
