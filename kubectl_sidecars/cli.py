@@ -115,18 +115,19 @@ def status(pods, output, containers, **params):
 
     READY and STATUS are what `kubectl get pods` shows for the same pod.
     """
-    from kubectl_sidecars.pipeline import status_snapshot
+    from kubectl_sidecars.engine import judge
+    from kubectl_sidecars.pipeline import gather
     from kubectl_sidecars.render.structured import dump, status_document
     from kubectl_sidecars.render.tables import containers_table, pods_table
-    from kubectl_sidecars.rules import pod_findings
 
     if pods and params["all_namespaces"] and not params["files"]:
         raise UsageError("a pod cannot be retrieved by name across all namespaces: use -n")
     source, selection = _open(params)
-    snapshot = status_snapshot(source, dataclasses.replace(selection, names=tuple(pods)))
-    rows = [(pod, [] if pod.unreadable else pod_findings(pod, snapshot)) for pod in snapshot.pods]
+    snapshot = gather(source, dataclasses.replace(selection, names=tuple(pods)))
+    diagnosis = judge(snapshot)
+    rows = diagnosis.with_job_findings()
     if output in ("json", "yaml"):
-        click.echo(dump(status_document(rows, snapshot.notes), output))
+        click.echo(dump(status_document(diagnosis), output))
     elif not rows:
         where = "any namespace" if selection.namespace is None else f"{selection.namespace} namespace"
         click.echo(f"No resources found in {where}.", err=True)
@@ -135,7 +136,7 @@ def status(pods, output, containers, **params):
     else:
         click.echo(pods_table(rows, snapshot.now, selection.namespace is None, output == "wide",
                               _colour(params["no_color"])))
-    _warn(snapshot.notes)
+    _warn(diagnosis.notes)
 
 
 def _warn(notes) -> None:
@@ -182,10 +183,10 @@ def diagnose(target, output, fail_on, recent_jobs, **params):
     KIND is pod, job, cronjob, deployment, statefulset, daemonset or replicaset;
     without KIND NAME every selected pod is diagnosed.
     """
-    from kubectl_sidecars.pipeline import diagnosis_snapshot
+    from kubectl_sidecars.engine import judge, worst_severity
+    from kubectl_sidecars.pipeline import gather
     from kubectl_sidecars.render.report import render_report
     from kubectl_sidecars.render.structured import diagnosis_document, dump
-    from kubectl_sidecars.rules import diagnose as judge, worst_severity
     from kubectl_sidecars.rules.catalog import severity_rank
 
     kind, name = _target(target)
@@ -193,8 +194,8 @@ def diagnose(target, output, fail_on, recent_jobs, **params):
     if kind is not None and selection.namespace is None:
         hint = "drop -A" if params["all_namespaces"] else "add -n NAMESPACE"
         raise UsageError(f"diagnose {kind} NAME needs one namespace: {hint}")
-    snapshot, jobs = diagnosis_snapshot(source, kind, name, selection, recent_jobs)
-    diagnosis = judge(snapshot, jobs)
+    snapshot = gather(source, selection, kind, name, recent_jobs)
+    diagnosis = judge(snapshot)
     if output == "table":
         click.echo(render_report(diagnosis, snapshot.now, _colour(params["no_color"])))
     else:

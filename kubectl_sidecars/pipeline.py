@@ -1,17 +1,20 @@
-"""read -> view: open the source (cluster or files), select pods, and gather what each command needs
-into a Snapshot. Views are built as pages arrive, so raw pages do not pile up in memory."""
+"""read -> view: open the source (cluster or files), select pods, and gather what the rules read into a
+Snapshot. Views are built as pages arrive, so raw pages do not pile up in memory."""
 
 import os
 from datetime import datetime, timezone
-from typing import Iterable, Iterator, List, Optional, Tuple
+from typing import Callable, Iterable, Iterator, List, Optional, Tuple
 
+from kubectl_sidecars.engine import rules_reading
 from kubectl_sidecars.errors import ApiError
 from kubectl_sidecars.kinds import DIAGNOSE_KINDS
 from kubectl_sidecars.model import PodView, build_pod_view, unreadable_pod_view
+from kubectl_sidecars.model.objects import build_event_view, build_job_view, build_node_view, workload_template
 from kubectl_sidecars.model.shape import problem, title
+from kubectl_sidecars.rules import CATALOG, Rule
+from kubectl_sidecars.rules.catalog import JOB
 from kubectl_sidecars.selection import Selection
-from kubectl_sidecars.snapshot import Snapshot
-
+from kubectl_sidecars.snapshot import EVENTS, JOBS, NODES, PODS, Snapshot
 
 
 def open_source(files: Tuple[str, ...], kubeconfig: Optional[str], context: Optional[str],
@@ -93,12 +96,6 @@ def selector_of(obj: dict) -> str:
     return ",".join(parts)
 
 
-def status_snapshot(source, selection: Selection) -> Snapshot:
-    snapshot = Snapshot(now=datetime.now(timezone.utc))
-    snapshot.pods = views(source.pods(selection), snapshot.notes)
-    return snapshot
-
-
 def _owned_by(obj: dict, owner: dict) -> bool:
     uid = (owner.get("metadata") or {}).get("uid")
     name = (owner.get("metadata") or {}).get("name")
@@ -112,9 +109,19 @@ def _recent_jobs(source, cronjob: dict, namespace: str, count: int, notes: List[
     return owned[:count]
 
 
-def diagnosis_snapshot(source, kind: Optional[str], name: Optional[str], selection: Selection,
-                       recent_jobs: int) -> Tuple[Snapshot, List[dict]]:
-    """The pods of the target, its Jobs, and the Events and Nodes the rules use as evidence."""
+def _key(obj: dict) -> Tuple[str, str]:
+    metadata = obj.get("metadata") or {}
+    return metadata.get("namespace") or "", metadata.get("name") or ""
+
+
+def gather(source, selection: Selection, kind: Optional[str] = None, name: Optional[str] = None,
+           recent_jobs: int = 3, rules: Optional[Iterable[Rule]] = None) -> Snapshot:
+    """The pods of the target (every selected pod without one), and what the rules read beside them:
+    the Jobs that own them, the Events about them, their Nodes. Each kind is read once (one LIST), and only
+    when a selected rule reads it and a selected pod can use it. A refused read becomes a note naming the
+    checks that ran without it."""
+    rules = list(CATALOG.values() if rules is None else rules)
+    wanted = {read for rule in rules for read in rule.reads}
     namespace = selection.namespace
     snapshot = Snapshot(now=datetime.now(timezone.utc))
     jobs: List[dict] = []
@@ -127,57 +134,52 @@ def diagnosis_snapshot(source, kind: Optional[str], name: Optional[str], selecti
             jobs = [checked(dict(source.get("Job", namespace, name), kind="Job"))]
         else:
             cronjob = checked(dict(source.get("CronJob", namespace, name), kind="CronJob"))
-            jobs = _recent_jobs(source, cronjob, namespace, recent_jobs, snapshot.notes)
+            jobs = [dict(j, kind="Job") for j in _recent_jobs(source, cronjob, namespace, recent_jobs, snapshot.notes)]
         pods = [p for job in jobs for p in source.list("Pod", namespace, selector_of(job))]
     else:
         workload = checked(dict(source.get(DIAGNOSE_KINDS[kind], namespace, name), kind=DIAGNOSE_KINDS[kind]))
-        snapshot.workloads = [workload]
+        snapshot.templates = [workload_template(workload)]
         pods = source.list("Pod", namespace, selector_of(workload))
     snapshot.pods = views(pods, snapshot.notes)
-    snapshot.jobs = jobs or _jobs_of(source, snapshot, namespace)
-    _add_events(source, snapshot, namespace)
-    _add_nodes(source, snapshot)
-    return snapshot, jobs
+    snapshot.read = {PODS}
+    if JOBS in wanted:
+        owners = {(p.namespace, p.owner["name"]) for p in snapshot.pods if (p.owner or {}).get("kind") == "Job"}
+        owners -= {_key(j) for j in jobs}
+        jobs += _read(snapshot, JOBS, rules, bool(owners),
+                      lambda: [dict(j, kind="Job") for j in readable(source.list("Job", namespace), snapshot.notes)
+                               if _key(j) in owners])
+    snapshot.jobs = [build_job_view(j) for j in jobs]
+    if EVENTS in wanted:
+        # evidence about sidecars, and about the Jobs judged
+        about = {("Pod", p.namespace, p.name) for p in snapshot.pods if p.all_sidecars}
+        about |= {("Job", j.namespace, j.name) for j in snapshot.jobs}
+        snapshot.events = [e for e in _read(snapshot, EVENTS, rules, bool(about), lambda: map(
+            build_event_view, readable(source.list("Event", namespace), snapshot.notes))) if e.about in about]
+    if NODES in wanted:
+        # kubelet versions for native sidecars; readiness for pods stuck in Init or Terminating
+        names = {p.node for p in snapshot.pods if p.node and (p.sidecars or p.deleted or p.inits and not p.initialized)}
+        snapshot.nodes = [n for n in _read(snapshot, NODES, rules, bool(names), lambda: map(
+            build_node_view, readable(source.list("Node", None), snapshot.notes))) if n.name in names]
+    return snapshot
 
 
-def _jobs_of(source, snapshot: Snapshot, namespace: Optional[str]) -> List[dict]:
-    """The Jobs owning the pods (for podFailurePolicy and verdicts): one LIST, read only when a pod has one."""
-    wanted = {(p.namespace, p.owner["name"]) for p in snapshot.pods if (p.owner or {}).get("kind") == "Job"}
-    if not wanted:
+def _refused(snapshot: Snapshot, kind: str, error: ApiError, rules: List[Rule]) -> None:
+    """Which checks did not run for want of `kind` (those that judge Jobs), and which ran without it."""
+    reading = [r for r in rules if r.code in rules_reading(kind, rules)]
+    skipped = [r.code for r in reading if JOB in r.judges and kind == JOBS]
+    partial = [r.code for r in reading if r.code not in skipped]
+    parts = ([f"{', '.join(skipped)} did not run"] if skipped else []) + \
+        ([f"{', '.join(partial)} ran without them"] if partial else [])
+    snapshot.notes.append(f"{kind} could not be read, so {'; '.join(parts)} ({error})")
+
+
+def _read(snapshot: Snapshot, kind: str, rules: List[Rule], needed: bool, listing: Callable[[], Iterable]) -> list:
+    """One LIST of `kind` when a selected pod needs it; a refusal becomes a note, not an error."""
+    found: list = []
+    try:
+        found = list(listing()) if needed else []
+    except ApiError as error:
+        _refused(snapshot, kind, error, rules)
         return []
-    try:
-        return [dict(j, kind="Job") for j in readable(source.list("Job", namespace), snapshot.notes)
-                if ((j.get("metadata") or {}).get("namespace"), (j.get("metadata") or {}).get("name")) in wanted]
-    except ApiError as error:
-        snapshot.notes.append(f"jobs could not be read, so their podFailurePolicy was not checked ({error})")
-        return []
-
-
-def _add_events(source, snapshot: Snapshot, namespace: Optional[str]) -> None:
-    """Events are evidence, not a requirement: when they cannot be read, the diagnosis says so."""
-    about = {("Pod", p.namespace, p.name) for p in snapshot.pods}
-    about |= {("Job", (j.get("metadata") or {}).get("namespace"), (j.get("metadata") or {}).get("name"))
-              for j in snapshot.jobs}
-    if not about:
-        return
-    try:
-        snapshot.events = [e for e in readable(source.list("Event", namespace), snapshot.notes)
-                           if ((e.get("involvedObject") or {}).get("kind"),
-                               (e.get("involvedObject") or {}).get("namespace")
-                               or (e.get("metadata") or {}).get("namespace"),
-                               (e.get("involvedObject") or {}).get("name")) in about]
-        snapshot.events_read = True
-    except ApiError as error:
-        snapshot.notes.append(f"events could not be read, so the diagnosis goes without them ({error})")
-
-
-def _add_nodes(source, snapshot: Snapshot) -> None:
-    """Node kubelet versions matter only for native sidecars."""
-    wanted = {p.node for p in snapshot.pods if p.sidecars and p.node}
-    if not wanted:
-        return
-    try:
-        snapshot.nodes = [n for n in readable(source.list("Node", None), snapshot.notes)
-                          if (n.get("metadata") or {}).get("name") in wanted]
-    except ApiError as error:
-        snapshot.notes.append(f"nodes could not be read, so kubelet versions were not checked ({error})")
+    snapshot.read.add(kind)
+    return found

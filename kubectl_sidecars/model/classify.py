@@ -6,8 +6,10 @@ helper name or image, and last how the container behaves in a run-to-completion 
 """
 
 import json
-import re
 from typing import Dict, List, Optional, Tuple
+
+from kubectl_sidecars.model.owners import controller_reference
+from kubectl_sidecars.model.vocabulary import helper_words
 
 INIT, SIDECAR, LEGACY, APP, EPHEMERAL = "init", "sidecar", "legacy-sidecar", "app", "ephemeral"
 TYPES = (INIT, SIDECAR, LEGACY, APP, EPHEMERAL)
@@ -17,20 +19,6 @@ LINKERD_VERSION = "linkerd.io/proxy-version"
 VAULT_STATUS = "vault.hashicorp.com/agent-inject-status"
 KRUISE_HASH = "kruise.io/sidecarset-hash"
 DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
-
-# Helpers that are sidecars wherever they run. Matched as whole dash-separated words of the container
-# name or of the image's repository name, so "envoy" matches "envoy" and "istio/proxyv2" but not "envoyer".
-WELL_KNOWN_HELPERS = (
-    "istio-proxy", "proxyv2", "linkerd-proxy", "envoy", "cloud-sql-proxy", "cloudsql-proxy",
-    "vault-agent", "fluent-bit", "fluentbit", "fluentd", "filebeat", "promtail", "otel-collector",
-    "opentelemetry-collector", "otelcol", "datadog-agent", "oauth2-proxy", "git-sync", "config-reloader",
-    "configmap-reload", "metrics-collector", "jaeger-agent", "consul-dataplane", "daprd", "kuma-dp",
-    "log-shipper", "logshipper", "cloud-sql-auth-proxy", "gce-proxy", "alloy-sidecar", "xray-daemon",
-)
-
-# Words that make a container name a helper's when they end it: "slow-sidecar", "network-proxy"
-# (but not "sidecar-user", the app that talks to one).
-HELPER_NAME_SUFFIXES = ("sidecar", "proxy")
 
 Classification = Tuple[str, Optional[str]]
 
@@ -44,32 +32,9 @@ def evidence_rank(evidence: Optional[str]) -> int:
                 len(EVIDENCE_KINDS))
 
 
-def words(text: str) -> str:
-    """Text as dash-separated lowercase words between dashes, for whole-word matching."""
-    return "-" + re.sub(r"[^a-z0-9]+", "-", (text or "").lower()) + "-"
-
-
-def image_repository(image: str) -> str:
-    """The last path element of an image reference, without tag or digest: istio/proxyv2:1.9 -> proxyv2."""
-    repository = (image or "").split("@")[0]
-    if ":" in repository.rsplit("/", 1)[-1]:
-        repository = repository.rsplit(":", 1)[0]
-    return repository.rsplit("/", 1)[-1]
-
-
 def helper_evidence(container: dict) -> Optional[str]:
     """How a container's name or image marks it as a well-known helper, or None."""
-    name, repository = words(container.get("name")), image_repository(container.get("image"))
-    repository_words = words(repository)
-    for helper in WELL_KNOWN_HELPERS:
-        if f"-{helper}-" in name:
-            return f"well-known helper name '{helper}'"
-        if f"-{helper}-" in repository_words:
-            return f"well-known helper image '{repository}'"
-    for suffix in HELPER_NAME_SUFFIXES:
-        if name.endswith(f"-{suffix}-"):
-            return f"helper name ending in '{suffix}'"
-    return None
+    return helper_words(container.get("name"), container.get("image")).helper_evidence
 
 
 def json_annotation(annotations: dict, key: str):
@@ -115,19 +80,13 @@ def _injected(annotations: dict, containers: List[dict]) -> Dict[str, str]:
 SELF_ENDING_OWNERS = ("Workflow", "TaskRun", "EphemeralRunner", "Runner")
 
 
-def _owner_kind(pod: dict) -> Optional[str]:
-    refs = (pod.get("metadata") or {}).get("ownerReferences") or []
-    ref = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
-    return ref.get("kind") if ref else None
-
-
 def _outlived_the_app(pod: dict, candidates: List[str]) -> Optional[str]:
     """In a pod meant to finish, the one container still running after every other app container ended;
     not in pods of controllers that sequence their containers themselves (Tekton steps, Argo, CI runners)."""
     spec, status = pod.get("spec") or {}, pod.get("status") or {}
     if (spec.get("restartPolicy") or "Always") == "Always" or len(candidates) < 2:
         return None
-    if _owner_kind(pod) in SELF_ENDING_OWNERS:
+    if (controller_reference(pod.get("metadata") or {}) or {}).get("kind") in SELF_ENDING_OWNERS:
         return None
     states = {s.get("name"): s.get("state") or {} for s in status.get("containerStatuses") or []}
     running = [c for c in candidates if "running" in states.get(c, {})]

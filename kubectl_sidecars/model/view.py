@@ -4,12 +4,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Dict, List, Optional
 
-from kubectl_sidecars.model.classify import APP, EPHEMERAL, INIT, LEGACY, SIDECAR, classify
+from kubectl_sidecars.model.classify import EPHEMERAL, LEGACY, SIDECAR, classify
+from kubectl_sidecars.model.owners import controller_reference
 from kubectl_sidecars.model.printer import print_pod
+from kubectl_sidecars.model.roles import ContainerRoles
 from kubectl_sidecars.model.timeutil import parse_time
 
 PROBES = ("startup", "readiness", "liveness")
-RUN_TO_COMPLETION_OWNERS = ("Job",)
 
 
 @dataclass
@@ -60,7 +61,7 @@ class ContainerView:
 
 
 @dataclass
-class PodView:
+class PodView(ContainerRoles):
     namespace: str
     name: str
     annotations: Dict[str, str]
@@ -81,45 +82,13 @@ class PodView:
     message: Optional[str] = None
     unreadable: Optional[str] = None  # why the pod could not be viewed; it is then shown, never judged
 
-    def of_type(self, *types: str) -> List[ContainerView]:
-        return [c for c in self.containers if c.type in types]
-
-    def container(self, name: str) -> Optional[ContainerView]:
-        return next((c for c in self.containers if c.name == name), None)
-
-    @property
-    def runs_to_completion(self) -> bool:
-        """Job pods and bare pods that are not restarted: their app containers are meant to finish."""
-        return self.restart_policy != "Always" or (self.owner or {}).get("kind") in RUN_TO_COMPLETION_OWNERS
-
-    @property
-    def apps(self) -> List[ContainerView]:
-        return self.of_type(APP)
-
-    @property
-    def sidecars(self) -> List[ContainerView]:
-        return self.of_type(SIDECAR)
-
-    @property
-    def legacy_sidecars(self) -> List[ContainerView]:
-        return self.of_type(LEGACY)
-
-    @property
-    def all_sidecars(self) -> List[ContainerView]:
-        """Native and legacy sidecars, in spec order."""
-        return self.of_type(SIDECAR, LEGACY)
-
     @property
     def initialized(self) -> bool:
         """The kubelet's Initialized condition: every plain init container done, every sidecar started."""
         return (self.conditions.get("Initialized") or {}).get("status") == "True"
 
-    @property
-    def inits(self) -> List[ContainerView]:
-        return self.of_type(INIT)
 
-
-def _container_view(container: dict, status: Optional[dict], kind: str, index: int, evidence) -> ContainerView:
+def container_view(container: dict, status: Optional[dict], kind: str, index: int, evidence) -> ContainerView:
     status = status or {}
     state = status.get("state") or {}
     running, waiting, terminated = state.get("running"), state.get("waiting"), state.get("terminated")
@@ -148,12 +117,6 @@ def _container_view(container: dict, status: Optional[dict], kind: str, index: i
     )
 
 
-def _owner(metadata: dict) -> Optional[Dict[str, str]]:
-    refs = metadata.get("ownerReferences") or []
-    ref = next((r for r in refs if r.get("controller")), refs[0] if refs else None)
-    return {"kind": ref.get("kind", ""), "name": ref.get("name", "")} if ref else None
-
-
 def build_pod_view(pod: dict) -> PodView:
     """Tolerant of missing fields: dumps and pods that no kubelet has reported on yet are normal."""
     metadata, spec, status = pod.get("metadata") or {}, pod.get("spec") or {}, pod.get("status") or {}
@@ -167,7 +130,7 @@ def build_pod_view(pod: dict) -> PodView:
     for section in ("initContainers", "containers", "ephemeralContainers"):
         for index, container in enumerate(spec.get(section) or []):
             kind, evidence = roles.get(container.get("name"), (EPHEMERAL, None))
-            containers.append(_container_view(container, statuses[section].get(container.get("name")),
+            containers.append(container_view(container, statuses[section].get(container.get("name")),
                                               kind, index, evidence))
     printed = print_pod(pod)
     grace = spec.get("terminationGracePeriodSeconds")
@@ -175,7 +138,7 @@ def build_pod_view(pod: dict) -> PodView:
         namespace=metadata.get("namespace") or "",
         name=metadata.get("name") or "",
         annotations=metadata.get("annotations") or {},
-        owner=_owner(metadata),
+        owner=controller_reference(metadata),
         phase=status.get("phase") or "",
         ready=printed.ready,
         status=printed.status,

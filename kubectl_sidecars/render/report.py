@@ -9,6 +9,7 @@ from typing import Dict, List
 from colorama import Fore
 
 from kubectl_sidecars.model.timeutil import age
+from kubectl_sidecars.render.patches import patch_key, patch_yaml
 from kubectl_sidecars.render.style import SEVERITY_COLOURS, paint
 from kubectl_sidecars.sanitize import clean
 
@@ -36,10 +37,12 @@ def clean_lines(text: str) -> List[str]:
     return [clean(line) for line in str(text or "").split("\n")]
 
 
-def _finding(finding, colour: bool, seen_remedies: Dict[str, str], catalog) -> List[str]:
+def _finding(finding, colour: bool, seen_patches: Dict[str, str], catalog) -> List[str]:
     label = LABELS.get(finding.severity, finding.severity.upper())
     head = paint(f"{label:<8}", SEVERITY_COLOURS.get(finding.severity), colour, bright=finding.severity == "error")
     where = f"   container {clean(finding.container)}" if finding.container else ""
+    if finding.related:
+        where += f" (with {clean(finding.related)})"
     lines = [f"  {head} {paint(clean(finding.code), None, colour, bright=True)}{where}"]
     rule = catalog.get(finding.code)
     if rule is not None:
@@ -51,34 +54,20 @@ def _finding(finding, colour: bool, seen_remedies: Dict[str, str], catalog) -> L
     lines.append("    Means:")
     lines += _wrap(clean(finding.message), "      ")
     lines.append("    Fix:")
-    lines += _remedy(finding, seen_remedies)
+    lines += _remedy(finding, seen_patches)
     return lines
 
 
-def _chunks(text: str) -> List[List[str]]:
-    """The remedy cut into runs of prose lines and runs of YAML lines."""
-    chunks: List[List[str]] = []
-    kind = None
-    for line in str(text or "").split("\n"):
-        yamlish = bool(YAMLISH.match(line))
-        if kind is None or yamlish != kind:
-            chunks.append([])
-            kind = yamlish
-        chunks[-1].append(line)
-    return chunks
-
-
 def _remedy(finding, seen: Dict[str, str]) -> List[str]:
-    """The fix; a YAML snippet already shown for this pod is referred to rather than repeated."""
-    lines: List[str] = []
-    for chunk in _chunks(finding.remedy or ""):
-        text = "\n".join(chunk)
-        if YAMLISH.match(chunk[0]) and len(chunk) > 2:
-            if text in seen and seen[text] != finding.code:
-                lines.append(f"      (the YAML shown for {clean(seen[text])} above)")
-                continue
-            seen.setdefault(text, finding.code)
-        lines += _wrap(text, "      ")
+    """The fix: prose, then each patch's YAML; a patch already shown in this block is referred to."""
+    lines = _wrap(finding.remedy or "", "      ")
+    for patch in finding.patches:
+        key = patch_key(patch)
+        if key in seen:
+            lines.append(f"      (the patch shown for {clean(seen[key])} above)")
+            continue
+        seen[key] = finding.code
+        lines += ["      " + line for line in clean_lines(patch_yaml(patch))]
     return lines
 
 

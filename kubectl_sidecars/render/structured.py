@@ -29,10 +29,12 @@ def pod_dict(pod: PodView, findings) -> dict:
     }
 
 
-def status_document(rows, notes=()) -> dict:
-    """rows: (PodView, findings) pairs; notes: what could not be read or checked."""
-    return {"apiVersion": API_VERSION, "kind": "SidecarStatus", "pods": [pod_dict(p, f) for p, f in rows],
-            "notes": list(notes)}
+def status_document(diagnosis) -> dict:
+    """Each pod with its findings; the Jobs owning them with their verdicts and Job-scope findings; notes
+    on what could not be read or checked."""
+    return {"apiVersion": API_VERSION, "kind": "SidecarStatus",
+            "pods": [pod_dict(p, f) for p, f in diagnosis.pods],
+            "jobs": [verdict_dict(v) for v in diagnosis.verdicts], "notes": list(diagnosis.notes)}
 
 
 def verdict_dict(verdict) -> dict:

@@ -1,13 +1,28 @@
 """The catalog of findings: each rule is a small pure function registered with its code, severity,
-title, explanation and remedy, so `explain`, the README table and the JSON all come from one place."""
+title, explanation and remedy, what it reads and what it judges, so `explain`, the README table, the
+gather step and the JSON all come from one place."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Callable, Dict, FrozenSet, Iterable, Iterator, Optional, Tuple, Union
+
+from kubectl_sidecars.snapshot import EVENTS, JOBS, NODES, PODS  # noqa: F401 (what rules declare they read)
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITIES = (ERROR, WARNING, INFO)
-POD, JOB = "pod", "job"
+
+# What a rule judges: a live pod (spec and status), a pod template (spec only: a Deployment's or a Job's,
+# with no status), or a Job (its spec, its status and the findings of its pods).
+LIVE_POD, POD_TEMPLATE, JOB = "live pod", "pod template", "job"
+
+# The catalog in the order the README table and `explain` list it: the only place that order is declared.
+ORDER = (
+    "job-blocked-by-legacy-sidecar", "app-started-before-sidecar-ready", "sidecar-sigkilled", "sidecar-oomkilled",
+    "sidecar-liveness-killed", "sidecar-crashloop", "sidecar-startup-failed", "sidecar-not-ready",
+    "no-startup-probe", "init-never-exits", "native-sidecars-unsupported", "pod-failure-policy-matches-sidecar",
+    "init-before-sidecar", "stuck-terminating", "legacy-sidecar", "legacy-workaround", "job-failed-by-sidecar",
+)
 
 
 def severity_rank(severity: str) -> int:
@@ -16,54 +31,126 @@ def severity_rank(severity: str) -> int:
 
 
 @dataclass(frozen=True)
+class Target:
+    """The object a patch applies to, and where in it: `path` is the field the patch is a fragment of
+    ("spec.template" of a Deployment, "spec.jobTemplate.spec.template" of a CronJob, "" for the object)."""
+    kind: str
+    namespace: str
+    name: str
+    path: str
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "namespace": self.namespace, "name": self.name, "path": self.path}
+
+
+@dataclass(frozen=True)
+class Patch:
+    """A strategic-merge fragment a remedy proposes; `comments` say what the YAML alone cannot."""
+    target: Target
+    patch: dict = field(compare=False)
+    comments: Tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"target": self.target.to_dict(), "patch": self.patch, "comments": list(self.comments)}
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A remedy: prose, and the patches it proposes."""
+    text: str
+    patches: Tuple[Patch, ...] = ()
+
+
+RemedySource = Union[str, Fix, Callable[[], Union[str, Fix]]]
+
+
+@dataclass(frozen=True)
 class Finding:
     code: str
     severity: str
     container: Optional[str]
     message: str
-    # The text, or a function that writes it: remedies with YAML snippets are costly to build, and `status`
-    # tables over thousands of pods never show them.
-    remedy_source: Union[str, Callable[[], str]]
+    # A Fix, or a function that writes it: remedies with patches are costly to build, and `status` tables
+    # over thousands of pods never show them.
+    remedy_source: RemedySource = field(compare=False)
     evidence: Tuple[str, ...] = ()
+    # The other container involved (the sidecar to blame when `container` is the app), or None.
+    related: Optional[str] = None
 
     @cached_property
+    def fix(self) -> Fix:
+        source = self.remedy_source() if callable(self.remedy_source) else self.remedy_source
+        return source if isinstance(source, Fix) else Fix(source)
+
+    @property
     def remedy(self) -> str:
-        return self.remedy_source() if callable(self.remedy_source) else self.remedy_source
+        return self.fix.text
+
+    @property
+    def patches(self) -> Tuple[Patch, ...]:
+        return self.fix.patches
 
     def to_dict(self) -> dict:
         return {"code": self.code, "severity": self.severity, "container": self.container,
-                "message": self.message, "remedy": self.remedy, "evidence": list(self.evidence)}
+                "related": self.related, "message": self.message, "remedy": self.remedy,
+                "patches": [p.to_dict() for p in self.patches], "evidence": list(self.evidence)}
 
 
 @dataclass(frozen=True)
 class Rule:
     code: str
     severity: str
-    scope: str  # POD rules see (PodView, Snapshot); JOB rules see (job dict, Snapshot)
+    judges: FrozenSet[str]  # LIVE_POD and/or POD_TEMPLATE, or JOB
+    reads: FrozenSet[str]   # PODS, JOBS, EVENTS, NODES: what the judgement rests on
     title: str
     explanation: str
     remedy: str
+    # POD rules: check(rule, pod view, snapshot); JOB rules: check(rule, job view, snapshot, pod findings)
     check: Callable = field(compare=False)
 
-    def finding(self, container: Optional[str], message: str, remedy: Union[None, str, Callable[[], str]] = None,
-                evidence: Iterable[str] = (), severity: Optional[str] = None) -> Finding:
+    @property
+    def about(self) -> str:
+        return "a Job" if JOB in self.judges else "a pod"
+
+    def finding(self, container: Optional[str], message: str, remedy: Optional[RemedySource] = None,
+                evidence: Iterable[str] = (), severity: Optional[str] = None,
+                related: Optional[str] = None) -> Finding:
         """A finding of this rule; severity and remedy default to the catalog's."""
         return Finding(self.code, severity or self.severity, container, message, remedy or self.remedy,
-                       tuple(evidence))
+                       tuple(evidence), related)
 
 
-CATALOG: Dict[str, Rule] = {}
+class Catalog(Mapping):
+    """code -> Rule, iterated in ORDER, whatever order the rule families registered in."""
+
+    def __init__(self):
+        self._rules: Dict[str, Rule] = {}
+
+    def __getitem__(self, code: str) -> Rule:
+        return self._rules[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return (code for code in ORDER if code in self._rules)
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    def add(self, entry: Rule) -> None:
+        if entry.code not in ORDER:
+            raise ValueError(f"rule {entry.code} is not declared in catalog.ORDER")
+        if entry.code in self._rules:
+            raise ValueError(f"rule {entry.code} registered twice")
+        self._rules[entry.code] = entry
 
 
-def rule(code: str, severity: str, title: str, explanation: str, remedy: str, scope: str = POD):
+CATALOG = Catalog()
+
+
+def rule(code: str, severity: str, title: str, explanation: str, remedy: str,
+         judges: Iterable[str] = (LIVE_POD,), reads: Iterable[str] = (PODS,)):
     """Register the decorated check; it receives its Rule first, to build findings with."""
     def register(check: Callable) -> Callable:
-        if code in CATALOG:
-            raise ValueError(f"rule {code} registered twice")
-        CATALOG[code] = Rule(code, severity, scope, title, explanation.strip(), remedy.strip(), check)
+        CATALOG.add(Rule(code, severity, frozenset(judges), frozenset(reads), title, explanation.strip(),
+                         remedy.strip(), check))
         return check
     return register
-
-
-def rules_of(scope: str) -> List[Rule]:
-    return [r for r in CATALOG.values() if r.scope == scope]

@@ -1,60 +1,54 @@
 """Helpers the rule families share: timestamps and durations as the report prints them, the events
-about one container, which sidecars serve something, and the YAML of a migrated container."""
+about one container, which sidecars serve something, and the patches remedies propose."""
 
-import functools
 import re
-from datetime import datetime, timezone
-from typing import Dict, Iterable, List, Optional, Tuple
+from datetime import datetime
+from typing import Iterable, List, Optional, Tuple, Union
 
 from kubectl_sidecars.model import ContainerView, PodView
-from kubectl_sidecars.model.classify import image_repository, words
-from kubectl_sidecars.model.timeutil import format_time, human_duration, parse_time
-from kubectl_sidecars.model.timeutil import seconds_between as seconds  # noqa: F401 (the rules' name for it)
+from kubectl_sidecars.model.objects import EventView, PodTemplateView
+from kubectl_sidecars.model.timeutil import format_time, human_duration, seconds_between
+from kubectl_sidecars.model.vocabulary import helper_words
+from kubectl_sidecars.rules.catalog import Patch, Target
 from kubectl_sidecars.snapshot import Snapshot
 
-DEFAULT_GRACE = 30
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# Exit codes a sidecar ends with when its pod stops: 143 (SIGTERM) and 137 (SIGKILL at the grace deadline).
+END_OF_POD_EXIT_CODES = (137, 143)
+SIGKILL_EXIT = 137
 SERVICE_ACCOUNT_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
-# Names and images of helpers that others talk to over the network (or read files from).
-SERVING_WORDS = ("proxy", "proxyv2", "envoy", "istio-proxy", "linkerd-proxy", "cloud-sql-proxy", "cloudsql-proxy",
-                 "vault-agent", "pgbouncer", "daprd", "kuma-dp", "consul-dataplane", "oauth2-proxy")
+LOOPBACK_PORT = re.compile(r"(?:localhost|127\.0\.0\.1|\[::1\]|0\.0\.0\.0):(\d{1,5})\b", re.I)
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
+PORT_NUMBER = re.compile(r"^[0-9]{1,5}$")  # not str.isdigit(): it takes "²", which int() refuses
+PORT_FLAG = re.compile(r"--?(?:[\w-]*-)?port[= ](\d{1,5})\b")
+AnyPod = Union[PodView, PodTemplateView]
 
 
 def when(moment: Optional[datetime]) -> str:
     return format_time(moment) or "an unknown time"
 
 
-def took(seconds: Optional[float]) -> str:
-    return human_duration(seconds) if seconds is not None else "an unknown time"
+def took(duration: Optional[float]) -> str:
+    return human_duration(duration) if duration is not None else "an unknown time"
 
 
-# Names and images of helpers that ship the pod's logs, metrics or traces somewhere: an app does not wait
-# for them, and failing to reach one is not why an app exits.
-TELEMETRY_WORDS = ("fluent-bit", "fluentbit", "fluentd", "filebeat", "promtail", "vector", "otel", "otelcol",
-                   "otel-collector", "opentelemetry-collector", "opentelemetry", "datadog", "datadog-agent",
-                   "dd-agent", "log-shipper", "logshipper", "log-forwarder", "log-agent", "jaeger-agent",
-                   "xray-daemon", "alloy", "metrics-collector", "telegraf", "statsd", "statsd-exporter",
-                   "exporter", "splunk", "logrotate", "log", "logs", "logging", "metrics", "telemetry", "tracing")
-LOOPBACK_PORT = re.compile(r"(?:localhost|127\.0\.0\.1|\[::1\]|0\.0\.0\.0):(\d{1,5})\b", re.I)
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
-PORT_NUMBER = re.compile(r"^[0-9]{1,5}$")  # not str.isdigit(): it takes "²", which int() refuses
-PORT_FLAG = re.compile(r"--?(?:[\w-]*-)?port[= ](\d{1,5})\b")
+NAMED = 5  # containers a message names; the rest are counted, so no message grows with the pod
 
 
-def _name_words(container: ContainerView) -> str:
-    return words(container.name) + words(image_repository(container.image))
+def named(names: Iterable[str]) -> str:
+    """The first few names, and how many more."""
+    names = list(names)
+    shown = ", ".join(names[:NAMED])
+    return shown + (f" and {len(names) - NAMED} more" if len(names) > NAMED else "")
 
 
 def is_proxy(container: ContainerView) -> bool:
     """A known proxy or agent the app talks through (by name or image)."""
-    text = _name_words(container)
-    return any(f"-{w}-" in text for w in SERVING_WORDS)
+    return helper_words(container.name, container.image).serving
 
 
 def ships_telemetry(container: ContainerView) -> bool:
     """A log, metrics or trace shipper (by name or image)."""
-    text = _name_words(container)
-    return any(f"-{w}-" in text for w in TELEMETRY_WORDS)
+    return helper_words(container.name, container.image).telemetry
 
 
 def listening_ports(container: ContainerView) -> List[int]:
@@ -81,8 +75,7 @@ def serves(container: ContainerView) -> bool:
     spec = container.spec
     if spec.get("ports") or "readiness" in container.probes or "startup" in container.probes:
         return True
-    text = words(container.name) + words(image_repository(container.image))
-    return any(f"-{w}-" in text for w in SERVING_WORDS)
+    return is_proxy(container)
 
 
 def has_post_start(container: ContainerView) -> bool:
@@ -93,7 +86,7 @@ def ended(pod: PodView) -> bool:
     return pod.phase in ("Succeeded", "Failed")
 
 
-def apps_done(pod: PodView) -> bool:
+def apps_done(pod: AnyPod) -> bool:
     """Every app container has terminated (and there is at least one)."""
     apps = pod.apps
     return bool(apps) and all(a.state == "terminated" for a in apps)
@@ -127,55 +120,30 @@ def restart_budget(probe: Optional[dict]) -> float:
 
 # --- events ---------------------------------------------------------------------------------------
 
-FIELD_PATH = re.compile(r"^spec\.(?:initContainers|containers|ephemeralContainers)\{(?P<name>[^}]*)\}$")
-
-
-def event_time(event: dict) -> Optional[datetime]:
-    for key in ("lastTimestamp", "eventTime", "firstTimestamp"):
-        moment = parse_time(event.get(key))
-        if moment:
-            return moment
-    series = event.get("series") or {}
-    return parse_time(series.get("lastObservedTime")) or parse_time((event.get("metadata") or {})
-                                                                    .get("creationTimestamp"))
-
-
-def event_container(event: dict) -> Optional[str]:
-    involved = event.get("involvedObject") or event.get("regarding") or {}
-    match = FIELD_PATH.match(involved.get("fieldPath") or "")
-    return match.group("name") if match else None
-
-
-def pod_events(snapshot: Snapshot, pod: PodView, reasons: Iterable[str] = ()) -> List[dict]:
+def pod_events(snapshot: Snapshot, pod: PodView, reasons: Iterable[str] = ()) -> List[EventView]:
+    """Events about the pod, oldest first; only those with one of `reasons` if any are given."""
     wanted = set(reasons)
-    found = [e for e in snapshot.events_about("Pod", pod.namespace, pod.name)
-             if not wanted or e.get("reason") in wanted]
-    return sorted(found, key=lambda e: event_time(e) or EPOCH)
+    return [e for e in snapshot.events_about("Pod", pod.namespace, pod.name) if not wanted or e.reason in wanted]
 
 
 def container_events(snapshot: Snapshot, pod: PodView, container: str, reasons: Iterable[str] = (),
-                     message: str = "") -> List[dict]:
+                     message: str = "") -> List[EventView]:
     """Events about one container: its fieldPath names it, or (older kubelets) the message does."""
     found = []
     for event in pod_events(snapshot, pod, reasons):
-        named = event_container(event)
-        text = event.get("message") or event.get("note") or ""
-        if named is not None and named != container:
+        if event.container is not None and event.container != container:
             continue
-        if named is None and container not in text:
+        if event.container is None and container not in event.message:
             continue
-        if message and message.lower() not in text.lower():
+        if message and message.lower() not in event.message.lower():
             continue
         found.append(event)
     return found
 
 
-def event_line(event: dict) -> str:
-    count = event.get("count") or (event.get("series") or {}).get("count") or 1
-    times = f" x{count}" if count and count > 1 else ""
-    text = event.get("message") or event.get("note") or ""
-    return (f"event {event.get('type') or 'Normal'} {event.get('reason') or ''}{times} "
-            f"at {when(event_time(event))}: {text}")
+def event_line(event: EventView) -> str:
+    times = f" x{event.count}" if event.count > 1 else ""
+    return f"event {event.type} {event.reason}{times} at {when(event.last)}: {event.message}"
 
 
 # --- state lines (evidence) -----------------------------------------------------------------------
@@ -185,12 +153,12 @@ def state_line(container: ContainerView, now: Optional[datetime] = None) -> str:
     label = f"{container.name} ({container.type})"
     if container.state == "running":
         since = f" since {when(container.started_at)}" if container.started_at else ""
-        ran = f" ({took(seconds(container.started_at, now))})" if now and container.started_at else ""
+        ran = f" ({took(seconds_between(container.started_at, now))})" if now and container.started_at else ""
         flags = f", started={_flag(container.started)}, ready={_flag(container.ready)}"
         return f"{label}: running{since}{ran}{flags}, restarts {container.restarts}"
     if container.state == "terminated":
         term = container.terminated
-        ran = seconds(term.started_at, term.finished_at) if term else None
+        ran = seconds_between(term.started_at, term.finished_at) if term else None
         return (f"{label}: terminated, exit {container.exit_code} ({container.reason or 'no reason'}), "
                  f"started {when(container.started_at)}, finished {when(container.finished_at)}"
                  + (f" after {took(ran)}" if ran is not None else "") + f", restarts {container.restarts}")
@@ -212,66 +180,16 @@ def _flag(value) -> str:
     return "unknown" if value is None else str(bool(value)).lower()
 
 
-# --- YAML snippets --------------------------------------------------------------------------------
-
-class Note(str):
-    """A mapping value printed as a YAML comment instead of a key: `# key: text`."""
-
-    def __repr__(self) -> str:  # unlike the same text as a value, for to_yaml's memory
-        return f"Note({str.__repr__(self)})"
-
-
-_NOTE_MARK = "~note~ "
-_NOTE_LINE = re.compile(r"^(?P<pad>\s*)(?P<key>[^:]+): '" + re.escape(_NOTE_MARK) + r"(?P<text>.*)'$")
-
-
-@functools.lru_cache(maxsize=None)
-def _snippet_dumper(pure_python: bool = False):
-    import yaml
-
-    # libyaml's emitter where present (remedies are written for thousands of pods); both emitters write
-    # the same block-style text for these small documents.
-    class SnippetDumper(yaml.SafeDumper if pure_python else getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
-        """A dumper of our own, so that the Note representer stays out of PyYAML's shared one."""
-
-    SnippetDumper.add_representer(Note, lambda dumper, note: dumper.represent_scalar(
-        "tag:yaml.org,2002:str", _NOTE_MARK + note, style="'"))
-    return SnippetDumper
-
-
-def to_yaml(value, indent: int = 0) -> str:
-    """A Kubernetes snippet for a remedy; Note values become comments. The replicas of one workload share
-    their containers, so each distinct snippet is written once."""
-    key = (repr(value), indent)
-    if key not in _WRITTEN:
-        _WRITTEN[key] = _write_yaml(value, indent)
-    return _WRITTEN[key]
-
-
-_WRITTEN: Dict[Tuple[str, int], str] = {}
-
-
-def _write_yaml(value, indent: int) -> str:
-    import yaml
-
-    options = dict(default_flow_style=False, sort_keys=False, allow_unicode=True, width=1 << 20, indent=2)
-    try:
-        text = yaml.dump(value, Dumper=_snippet_dumper(), **options)
-    except UnicodeEncodeError:  # libyaml takes UTF-8 only; PyYAML's emitter escapes a lone surrogate ("\uD800")
-        text = yaml.dump(value, Dumper=_snippet_dumper(pure_python=True), **options)
-    lines = []
-    for line in text.splitlines():
-        note = _NOTE_LINE.match(line)
-        if note:
-            line = f"{note['pad']}# {note['key']}: {note['text']}".replace("''", "'")
-        lines.append(" " * indent + line)
-    return "\n".join(lines)
-
+# --- patches -------------------------------------------------------------------------------------
 
 SPEC_ORDER = ("name", "image", "restartPolicy", "command", "args", "workingDir", "ports", "env", "envFrom",
               "resources", "volumeMounts", "securityContext", "lifecycle", "startupProbe", "readinessProbe",
               "livenessProbe")
-MAX_ENV = 6
+
+
+def section_of(container: ContainerView) -> str:
+    """The list of the pod spec the container is in."""
+    return "initContainers" if container.type in ("init", "sidecar") else "containers"
 
 
 def startup_probe_for(spec: dict) -> Optional[dict]:
@@ -296,12 +214,13 @@ def placeholder_probe(name: str) -> Tuple[dict, str]:
     """A startupProbe skeleton for a sidecar nothing can be derived from, and the comment to go with it."""
     probe = {"exec": {"command": ["/bin/sh", "-c", "CHECK-THAT-IT-IS-READY"]}, "periodSeconds": 1,
              "failureThreshold": 30}
-    return probe, f"# replace CHECK-THAT-IT-IS-READY with a command that succeeds once {name} is ready"
+    return probe, f"replace CHECK-THAT-IT-IS-READY with a command that succeeds once {name} is ready"
 
 
-def native_sidecar_spec(spec: dict) -> dict:
-    """The container as a native sidecar: restartPolicy Always and a startupProbe where one can be made."""
-    out = {}
+def native_sidecar_spec(spec: dict) -> Tuple[dict, List[str]]:
+    """The container as a native sidecar (restartPolicy Always and a startupProbe where one can be made),
+    and what the spec alone does not say."""
+    out, comments = {}, []
     for key in SPEC_ORDER:
         if key == "restartPolicy":
             out[key] = "Always"
@@ -309,46 +228,55 @@ def native_sidecar_spec(spec: dict) -> dict:
         value = spec.get(key)
         if key == "startupProbe":
             probe = startup_probe_for(spec)
-            out[key] = probe if probe else Note("none: it declares no port or readinessProbe to derive one "
-                                                "from; add one if the containers after it need it up")
+            if probe:
+                out[key] = probe
+            else:
+                comments.append(f"{spec.get('name')} gets no startupProbe: it declares no port or readinessProbe "
+                                "to derive one from; add one if the containers after it need it up")
             continue
         if key == "volumeMounts" and value:
             value = [m for m in value if m.get("mountPath") != SERVICE_ACCOUNT_MOUNT]
-        if key == "env" and value and len(value) > MAX_ENV:
-            out[key] = Note(f"{len(value)} variables, unchanged")
-            continue
         if value:
             out[key] = value
-    return out
+    return out, comments
 
 
-def migrated_sidecar_snippet(container: ContainerView, pod: PodView, where: str = "") -> str:
-    """YAML of the pod template with the legacy sidecar moved to initContainers."""
-    spec = native_sidecar_spec(container.spec)
-    others = [c.name for c in pod.apps + pod.legacy_sidecars if c.name != container.name]
-    template = {"initContainers": [spec]}
-    lines = [f"# {where or 'the pod'} (Kubernetes >= 1.29): move {container.name} from containers to "
-             "initContainers",
-             "spec:"]
-    lines.append(to_yaml(template, 2))
-    lines.append("  containers:")
-    lines.append(f"    # {', '.join(others) or 'the app containers'}: unchanged; "
-                 f"{container.name} removed from this list")
-    return "\n".join(lines)
-
-
-def template_path(pod: PodView, snapshot: Snapshot) -> str:
-    """Where the pod's spec comes from, for remedies: 'CronJob x: spec.jobTemplate.spec.template'..."""
+def patch_target(pod: AnyPod, snapshot: Snapshot) -> Target:
+    """Where a change to the pod's spec belongs: its template in the object users write (the CronJob of a
+    Job's pod, the Deployment of a ReplicaSet's), or the pod itself."""
+    if isinstance(pod, PodTemplateView):
+        return Target(pod.kind, pod.namespace, pod.name, pod.path)
     owner = pod.owner or {}
-    if owner.get("kind") == "Job":
-        job = snapshot.job(pod.namespace, owner.get("name") or "")
-        refs = ((job or {}).get("metadata") or {}).get("ownerReferences") or []
-        cron = next((r for r in refs if r.get("kind") == "CronJob"), None)
-        if cron:
-            return f"CronJob {cron.get('name')}, under spec.jobTemplate.spec.template"
-        return f"Job {owner.get('name')}, under spec.template"
-    if owner.get("kind") == "ReplicaSet":
-        return "the Deployment, under spec.template"
-    if owner.get("kind") in ("StatefulSet", "DaemonSet"):
-        return f"{owner['kind']} {owner.get('name')}, under spec.template"
-    return "the pod"
+    kind, name = owner.get("kind") or "", owner.get("name") or ""
+    if kind == "Job":
+        job = snapshot.job_of(pod)
+        home = job.patch_home if job else ("Job", name, "spec.template")
+        return Target(home[0], pod.namespace, home[1], home[2])
+    if kind == "ReplicaSet":
+        # a Deployment's ReplicaSets are named <deployment>-<pod-template-hash>
+        return Target("Deployment", pod.namespace, name.rsplit("-", 1)[0] if "-" in name else name, "spec.template")
+    if kind in ("StatefulSet", "DaemonSet"):
+        return Target(kind, pod.namespace, name, "spec.template")
+    return Target("Pod", pod.namespace, pod.name, "")
+
+
+def container_patch(pod: AnyPod, snapshot: Snapshot, container: ContainerView, fields: dict,
+                    comments: Iterable[str] = ()) -> Patch:
+    """A patch that changes some fields of one container, found by name in its list."""
+    fragment = {"spec": {section_of(container): [dict({"name": container.name}, **fields)]}}
+    return Patch(patch_target(pod, snapshot), fragment, tuple(comments))
+
+
+def template_patch(pod: AnyPod, snapshot: Snapshot, fragment: dict, comments: Iterable[str] = ()) -> Patch:
+    return Patch(patch_target(pod, snapshot), fragment, tuple(comments))
+
+
+def migration_patch(container: ContainerView, pod: AnyPod, snapshot: Snapshot) -> Patch:
+    """The legacy sidecar moved from containers to initContainers as a native sidecar (Kubernetes >= 1.29)."""
+    spec, comments = native_sidecar_spec(container.spec)
+    fragment = {"spec": {"initContainers": [spec], "containers": [{"name": container.name, "$patch": "delete"}]}}
+    others = [c.name for c in pod.apps + pod.legacy_sidecars if c.name != container.name]
+    notes = [f"Kubernetes >= 1.29: move {container.name} from containers to initContainers",
+             f"containers: {', '.join(others) or 'the app containers'} unchanged; {container.name} removed from this "
+             "list"]
+    return template_patch(pod, snapshot, fragment, notes + comments)

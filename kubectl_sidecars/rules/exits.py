@@ -7,15 +7,15 @@ from datetime import timedelta
 from typing import List, Optional, Tuple
 
 from kubectl_sidecars.model import ContainerView, PodView
-from kubectl_sidecars.model.timeutil import parse_time
+from kubectl_sidecars.model.objects import EventView
+from kubectl_sidecars.model.timeutil import seconds_between
 from kubectl_sidecars.model.view import Termination
-from kubectl_sidecars.rules.catalog import ERROR, WARNING, rule
-from kubectl_sidecars.rules.common import (apps_done, container_events, ended, event_line, event_time,
-                                           last_app_finish, last_state_line, seconds, state_line, to_yaml,
-                                           took, when)
+from kubectl_sidecars.rules.catalog import ERROR, EVENTS, PODS, WARNING, Fix, rule
+from kubectl_sidecars.rules.common import (END_OF_POD_EXIT_CODES, SIGKILL_EXIT, apps_done, container_events,
+                                           container_patch, ended, event_line, last_app_finish, last_state_line,
+                                           state_line, took, when)
 from kubectl_sidecars.snapshot import Snapshot
 
-SIGKILL_EXIT = 137
 SHELLS = ("sh", "bash", "ash", "dash", "zsh", "busybox")
 CRASHLOOP_MIN_RESTARTS = 3
 RECENT = 3600  # seconds: a restart within the last hour is recent
@@ -38,15 +38,15 @@ def terminations(container: ContainerView) -> List[Termination]:
     return [t for t in (container.terminated, container.last_terminated) if t is not None]
 
 
-def _overlaps(event: dict, term: Termination) -> bool:
-    first = parse_time(event.get("firstTimestamp")) or event_time(event)
-    last = event_time(event)
+def _overlaps(event: EventView, term: Termination) -> bool:
+    first, last = event.first, event.last
     if first is None or last is None or term.started_at is None or term.finished_at is None:
         return True
     return first <= term.finished_at + SLACK and last >= term.started_at - SLACK
 
 
-def liveness_events(snapshot: Snapshot, pod: PodView, container: ContainerView, term: Termination) -> List[dict]:
+def liveness_events(snapshot: Snapshot, pod: PodView, container: ContainerView,
+                    term: Termination) -> List[EventView]:
     """Liveness failures and liveness kills of this container during the run that ended with `term`."""
     events = (container_events(snapshot, pod, container.name, ("Unhealthy",), "liveness probe failed")
               + container_events(snapshot, pod, container.name, ("Killing",), "liveness"))
@@ -70,16 +70,15 @@ def _trapped(script: str) -> str:
            "wait \"$child\""
 
 
-def sigterm_remedy(container: ContainerView, pod: PodView) -> str:
-    section = "initContainers" if container.type == "sidecar" else "containers"
+def sigterm_remedy(container: ContainerView, pod: PodView, snapshot: Snapshot) -> Fix:
     full = [str(p) for p in (container.spec.get("command") or []) + (container.spec.get("args") or [])]
     lines = [f"Make {container.name} exit on SIGTERM, one of:"]
+    patches = ()
     if len(full) >= 3 and os.path.basename(full[0]) in SHELLS and full[1] == "-c":
-        fixed = {"spec": {section: [{"name": container.name, "command": [full[0], "-c", _trapped(full[2])]}]}}
-        if container.spec.get("args") and not container.spec.get("command"):
-            fixed = {"spec": {section: [{"name": container.name, "args": [full[0], "-c", _trapped(full[2])]}]}}
-        lines.append("- the shell is PID 1 and ignores SIGTERM: trap it and pass it on to the program:")
-        lines.append(to_yaml(fixed))
+        key = "args" if container.spec.get("args") and not container.spec.get("command") else "command"
+        patches = (container_patch(pod, snapshot, container, {key: [full[0], "-c", _trapped(full[2])]}),)
+        lines.append("- the shell is PID 1 and ignores SIGTERM: trap it and pass it on to the program "
+                     "(the patch below)")
     else:
         lines.append("- handle SIGTERM in the program (flush, then exit), or `exec` it from its start script so "
                      "it receives the signal (exec alone is not enough if the program has no SIGTERM handler: "
@@ -89,7 +88,7 @@ def sigterm_remedy(container: ContainerView, pod: PodView) -> str:
     lines.append("- or add a preStop hook that makes it flush and stop (it runs before SIGTERM is sent)")
     lines.append(f"- or lower spec.terminationGracePeriodSeconds (now {pod.grace_period}s) to bound the delay; "
                  "the buffered data is still lost")
-    return "\n".join(lines)
+    return Fix("\n".join(lines), patches)
 
 
 def ended_by_the_node(pod: PodView) -> Optional[str]:
@@ -118,14 +117,14 @@ def _grace_ran_out(pod: PodView, term: Termination) -> Optional[Tuple[float, str
     if term.finished_at is None:
         return None
     app, app_end = last_app_finish(pod)
-    cost = seconds(app_end, term.finished_at)
+    cost = seconds_between(app_end, term.finished_at)
     if (cost is not None and cost > SAME_MOMENT
             and pod.grace_period - GRACE_SLACK <= cost <= pod.grace_period + GRACE_LATE):
         return cost, f"{took(cost)} after the last app container ({app.name}) finished at {when(app_end)}"
     if pod.deleted is not None and term.finished_at >= pod.deleted - SLACK:
         # deletionTimestamp is the request plus the grace period: the moment of the SIGKILL
         requested = pod.deleted - timedelta(seconds=pod.grace_period)
-        cost = seconds(requested, term.finished_at)
+        cost = seconds_between(requested, term.finished_at)
         return cost, f"{took(cost)} after the pod's deletion was requested (about {when(requested)})"
     return None
 
@@ -145,7 +144,7 @@ or shut down: everything is killed there) or containers the kubelet lost track o
       remedy="""
 Handle SIGTERM: trap it in the start script and pass it on, run the program under an init that forwards
 signals (tini), or exec a program that handles it; or add a preStop hook that flushes and stops it; or lower
-terminationGracePeriodSeconds to bound the delay.""")
+terminationGracePeriodSeconds to bound the delay.""", reads=(PODS, EVENTS))
 def sidecar_sigkilled(rule, pod: PodView, snapshot: Snapshot):
     if not at_pod_end(pod) or ended_by_the_node(pod):
         return
@@ -173,7 +172,8 @@ def sidecar_sigkilled(rule, pod: PodView, snapshot: Snapshot):
                    f"{when(term.finished_at)}, {delay}: it ignored SIGTERM until the {pod.grace_period}s "
                    f"grace period ran out, so the pod took {longer} longer to finish, and anything "
                    f"{container.name} had buffered but not yet flushed was lost.")
-        yield rule.finding(container.name, message, sigterm_remedy(container, pod), evidence)
+        yield rule.finding(container.name, message, lambda container=container: sigterm_remedy(
+            container, pod, snapshot), evidence)
 
 
 # --- sidecar-oomkilled -------------------------------------------------------------------------------
@@ -212,7 +212,7 @@ def sidecar_oomkilled(rule, pod: PodView, snapshot: Snapshot):
         if not current:
             evidence.append(last_state_line(container))
         evidence.append(f"resources: {resources or 'none set'}")
-        long_ago = seconds(term.finished_at, snapshot.now)
+        long_ago = seconds_between(term.finished_at, snapshot.now)
         severity = None
         if (not current and container.state == "running" and container.ready and container.restarts <= 1
                 and long_ago is not None and long_ago > RECENT):
@@ -222,12 +222,10 @@ def sidecar_oomkilled(rule, pod: PodView, snapshot: Snapshot):
                    + f", its memory limit being {limit if limit else 'unset (the node ran out)'}"
                    + (f"; it restarted {container.restarts} time(s)" if container.restarts else "")
                    + (", now in CrashLoopBackOff" if container.reason == "CrashLoopBackOff" else "") + ".")
-        section = "initContainers" if container.type == "sidecar" else "containers"
         target = doubled(limit) or "<more than the peak usage>"
-        snippet = {"spec": {section: [{"name": container.name, "resources": {
-            "requests": {"memory": target}, "limits": {"memory": target}}}]}}
-        remedy = (f"Give {container.name} more memory (for example twice the current limit), or make it "
-                  "buffer less:\n" + to_yaml(snippet))
+        remedy = Fix(f"Give {container.name} more memory (for example twice the current limit), or make it "
+                     "buffer less:", (container_patch(pod, snapshot, container, {"resources": {
+                         "requests": {"memory": target}, "limits": {"memory": target}}}),))
         yield rule.finding(container.name, message, remedy, [e for e in evidence if e], severity=severity)
 
 
@@ -242,13 +240,13 @@ for load spikes turns a slow sidecar into a restarting one, and each restart of 
 connections. Reported as an error when the sidecar is now in CrashLoopBackOff.""",
       remedy="""
 Loosen the livenessProbe (timeoutSeconds, failureThreshold, periodSeconds), add a startupProbe so liveness
-is only checked once the sidecar has started, or fix what makes the endpoint slow.""")
+is only checked once the sidecar has started, or fix what makes the endpoint slow.""", reads=(PODS, EVENTS))
 def sidecar_liveness_killed(rule, pod: PodView, snapshot: Snapshot):
     for container in pod.all_sidecars:
         for term in terminations(container):
             events = liveness_events(snapshot, pod, container, term)
-            killing = [e for e in events if e.get("reason") == "Killing"]
-            if not events or (term.exit_code not in (SIGKILL_EXIT, 143) and not killing) or is_oom(term):
+            killing = [e for e in events if e.reason == "Killing"]
+            if not events or (term.exit_code not in END_OF_POD_EXIT_CODES and not killing) or is_oom(term):
                 continue
             probe = container.spec.get("livenessProbe") or {}
             evidence = [state_line(container, snapshot.now)]
@@ -259,12 +257,11 @@ def sidecar_liveness_killed(rule, pod: PodView, snapshot: Snapshot):
             message = (f"{container.name} was killed by its liveness probe (exit {term.exit_code}) at "
                        f"{when(term.finished_at)} and restarted ({container.restarts} restart(s) so far"
                        + ("; now in CrashLoopBackOff" if looping else "") + ").")
-            section = "initContainers" if container.type == "sidecar" else "containers"
             looser = dict(probe, timeoutSeconds=max(probe.get("timeoutSeconds") or 1, 5),
                           failureThreshold=max(probe.get("failureThreshold") or 3, 6))
-            snippet = {"spec": {section: [{"name": container.name, "livenessProbe": looser}]}}
-            remedy = ("Give the liveness probe more slack (or add a startupProbe so it only runs once the sidecar "
-                      "has started):\n" + to_yaml(snippet)) if probe else None
+            remedy = Fix("Give the liveness probe more slack (or add a startupProbe so it only runs once the "
+                         "sidecar has started):", (container_patch(pod, snapshot, container,
+                                                                   {"livenessProbe": looser}),)) if probe else None
             yield rule.finding(container.name, message, remedy, evidence, severity=ERROR if looping else None)
             break
 
@@ -276,10 +273,10 @@ def restarting(pod: PodView, container: ContainerView, now) -> bool:
         return True
     if container.restarts < CRASHLOOP_MIN_RESTARTS or container.last_terminated is None:
         return False
-    since_last = seconds(container.last_terminated.finished_at, now)
+    since_last = seconds_between(container.last_terminated.finished_at, now)
     if since_last is None or since_last > RECENT:
         return False
-    age = seconds(pod.created, now)
+    age = seconds_between(pod.created, now)
     return age is None or age / container.restarts < RECENT
 
 
@@ -304,7 +301,7 @@ def sidecar_crashloop(rule, pod: PodView, snapshot: Snapshot):
         if last is not None and last.message:
             evidence.append(f"termination message: {last.message.strip()}")
         evidence += [event_line(e) for e in container_events(snapshot, pod, container.name, ("BackOff",))[-1:]]
-        ran = seconds(last.started_at, last.finished_at) if last else None
+        ran = seconds_between(last.started_at, last.finished_at) if last else None
         message = (f"{container.name} has restarted {container.restarts} time(s)"
                    + (", now in CrashLoopBackOff" if container.reason == "CrashLoopBackOff" else "")
                    + (f"; its last run ended with exit {last.exit_code} ({last.reason or 'no reason'}) at "

@@ -2,15 +2,20 @@
 match a sidecar's exit code, and Jobs that failed because of a sidecar."""
 
 import re
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Mapping, Tuple
 
 from kubectl_sidecars.model import ContainerView, PodView
-from kubectl_sidecars.model.classify import INIT, LEGACY, SELF_ENDING_OWNERS, SIDECAR, classify, evidence_rank
-from kubectl_sidecars.rules.catalog import ERROR, JOB, WARNING, rule
-from kubectl_sidecars.rules.common import (app_failed, apps_done, ended, last_app_finish, seconds,
-                                           state_line, to_yaml, took, when)
+from kubectl_sidecars.model.classify import SELF_ENDING_OWNERS, evidence_rank
+from kubectl_sidecars.model.objects import JobView
+from kubectl_sidecars.model.timeutil import seconds_between
+from kubectl_sidecars.rules.catalog import ERROR, JOB, JOBS, PODS, WARNING, Finding, Fix, Patch, Target, rule
+from kubectl_sidecars.rules.common import (END_OF_POD_EXIT_CODES, app_failed, apps_done, ended, last_app_finish, named,
+                                           state_line, took, when)
 from kubectl_sidecars.rules.migration import migration_remedy, workarounds
 from kubectl_sidecars.snapshot import Snapshot
+
+# Pod findings by (namespace, pod name): what the first pass found, handed to the Job rules.
+PodFindings = Mapping[Tuple[str, str], List[Finding]]
 
 # A workaround that stops the helper (quitquitquit...) gets this long to work before the pod counts as stuck;
 # so does any legacy sidecar: the pod is not called stuck before max(this, its grace period).
@@ -20,7 +25,6 @@ WORKAROUND_GRACE = 60
 WEAK_EVIDENCE = ("not the pod's main", "still running")
 # Such a container is reported (as a warning only) once it outlived the app by this long.
 WEAK_LINGER = 600
-END_OF_POD_EXIT_CODES = (137, 143)
 
 
 def weak_evidence(container: ContainerView) -> bool:
@@ -68,7 +72,7 @@ def job_blocked(rule, pod: PodView, snapshot: Snapshot):
     if not blocking:
         return
     last_app, finished = last_app_finish(pod)
-    since = seconds(finished, snapshot.now)
+    since = seconds_between(finished, snapshot.now)
     settle = max(WORKAROUND_GRACE, pod.grace_period)
     settled = since is not None and since >= settle
     stoppers = [w for app in pod.apps for w in workarounds(app, ("shutdown",))]
@@ -90,7 +94,7 @@ def job_blocked(rule, pod: PodView, snapshot: Snapshot):
     job = f"Job {owner.get('name')}" if owner.get("kind") == "Job" else None
     others = [c.name for c in blocking[1:]]
     alive = "still running" if all(c.state == "running" for c in blocking) else "not finished"
-    also = (f", and so {'is' if len(others) == 1 else 'are'} {', '.join(others)}" if others else "")
+    also = (f", and so {'is' if len(others) == 1 else 'are'} {named(others)}" if others else "")
     counted = "them as app containers" if others else "it as an app container"
     severity = None
     if weak:
@@ -109,49 +113,41 @@ def job_blocked(rule, pod: PodView, snapshot: Snapshot):
                    f"{'they exit' if others else 'it exits'} soon the pod stays Running and {ends}.")
     else:
         message = (f"Every app container has finished, but {main.name} (a legacy sidecar: {main.evidence}) "
-                   + (f"and {', '.join(others)} " if others else "")
+                   + (f"and {named(others)} " if others else "")
                    + f"{'are' if others else 'is'} {alive}: Kubernetes counts {counted}, so the pod stays Running "
                    f"and {f'{job} can never finish' if job else 'can never finish'}")
         if failed and pod.restart_policy == "Never":
-            message += (f"; {', '.join(a.name for a in failed)} failed, and since the pod never ends the Job "
+            message += (f"; {named(a.name for a in failed)} failed, and since the pod never ends the Job "
                         "cannot retry it either")
         message += "."
 
-    def remedy() -> str:
-        text = migration_remedy(main, pod, snapshot)
+    def remedy() -> Fix:
+        fix = migration_remedy(main, pod, snapshot)
+        text = fix.text
         if others:
-            text += f"\nDo the same for {', '.join(others)}."
+            text += f"\nDo the same for {named(others)}."
         if weak:
             text = (f"If {main.name} is a helper: " + text[0].lower() + text[1:]
                     + "\nIf it is a worker that is still busy, nothing needs fixing.")
-        return text + f"\nTo unblock it now: kubectl delete pod {pod.name} -n {pod.namespace}"
+        return Fix(text + f"\nTo unblock it now: kubectl delete pod {pod.name} -n {pod.namespace}", fix.patches)
     yield rule.finding(main.name, message, remedy, evidence, severity=severity)
 
 
 # --- Job scope --------------------------------------------------------------------------------------
 
-def template_roles(job: dict) -> Dict[str, str]:
-    """Container name -> role in the Job's pod template."""
-    template = (job.get("spec") or {}).get("template") or {}
-    pod = {"metadata": template.get("metadata") or {}, "spec": template.get("spec") or {}}
-    return {name: kind for name, (kind, _) in classify(pod).items()}
-
-
-def _matches(operator: str, values: List[int], code: int) -> bool:
-    return (code in values) if operator == "In" else (code not in values) if operator == "NotIn" else False
-
-
-def _observed_sidecar_codes(job: dict, snapshot: Snapshot, sidecars: List[str]) -> Dict[int, List[str]]:
+def _observed_sidecar_codes(job: JobView, snapshot: Snapshot, sidecars: List[str]) -> Dict[int, List[str]]:
+    """Non-zero exit codes the Job's sidecars ended with, now or in their last run: code -> pod names."""
+    wanted = set(sidecars)
     codes: Dict[int, List[str]] = {}
     for pod in snapshot.pods_of_job(job):
-        for container in pod.containers:
-            if container.name not in sidecars:
+        for container in pod.all_sidecars:
+            if container.name not in wanted:
                 continue
             for term in (container.terminated, container.last_terminated):
                 if term and term.exit_code:
-                    codes.setdefault(term.exit_code, [])
-                    if pod.name not in codes[term.exit_code]:
-                        codes[term.exit_code].append(pod.name)
+                    names = codes.setdefault(term.exit_code, [])
+                    if pod.name not in names:
+                        names.append(pod.name)
     return codes
 
 
@@ -163,7 +159,7 @@ ACTION_EFFECT = {
 }
 
 
-@rule("pod-failure-policy-matches-sidecar", WARNING, scope=JOB,
+@rule("pod-failure-policy-matches-sidecar", WARNING, judges=(JOB,), reads=(JOBS, PODS),
       title="A podFailurePolicy onExitCodes rule without containerName can match a sidecar's exit code",
       explanation="""
 When a Job pod fails, the Job controller matches podFailurePolicy.rules[].onExitCodes against the exit codes
@@ -174,42 +170,52 @@ routinely end with 143 (SIGTERM) or 137 (SIGKILL at the grace deadline) when a p
 the Job then fails at once (FailJob), or a real app failure is not counted (Ignore).""",
       remedy="""
 Set onExitCodes.containerName to the app container in every rule meant for the app.""")
-def pod_failure_policy(rule, job: dict, snapshot: Snapshot):
-    rules = (((job.get("spec") or {}).get("podFailurePolicy")) or {}).get("rules") or []
-    if not rules:
+def pod_failure_policy(rule, job: JobView, snapshot: Snapshot, pod_findings: PodFindings):
+    if not job.failure_policy:
         return
-    roles = template_roles(job)
-    sidecars = [n for n, kind in roles.items() if kind in (SIDECAR, LEGACY)]
+    template = job.template
+    sidecars = [c.name for c in template.all_sidecars]
     if not sidecars:
         return
-    apps = [n for n, kind in roles.items() if kind not in (SIDECAR, LEGACY, INIT)]
+    apps = [c.name for c in template.apps]
     observed = _observed_sidecar_codes(job, snapshot, sidecars)
-    for index, policy_rule in enumerate(rules):
-        on = policy_rule.get("onExitCodes") or {}
-        if not on or on.get("containerName"):
+    codes = sorted(set(END_OF_POD_EXIT_CODES) | set(observed))
+    matching = {p.index: [c for c in codes if p.matches(c)] for p in job.failure_policy
+                if p.on_exit_codes and not p.container_name and p.action != "Count"}
+    # (Count is what happens anyway: a match changes nothing.)
+    matching = {index: found for index, found in matching.items() if found}
+    if not matching:
+        return
+    patch = _named_rules_patch(job, matching, apps[0] if apps else "APP-CONTAINER")
+    for policy_rule in job.failure_policy:
+        if policy_rule.index not in matching:
             continue
-        action = policy_rule.get("action") or "?"
-        if action == "Count":
-            continue  # counting is what happens anyway: a match changes nothing
-        operator, values = on.get("operator") or "", [v for v in on.get("values") or [] if isinstance(v, int)]
-        codes = sorted(set(END_OF_POD_EXIT_CODES) | set(observed))
-        matching = [c for c in codes if _matches(operator, values, c)]
-        if not matching:
-            continue
+        index, action, operator, values = (policy_rule.index, policy_rule.action, policy_rule.operator,
+                                           list(policy_rule.values))
         evidence = [(f"spec.podFailurePolicy.rules[{index}]: action {action}, onExitCodes {operator} "
-                      f"{values}, no containerName"),
-                    f"sidecars in the pod template: {', '.join(sidecars)}"]
-        for code in matching:
+                     f"{values}, no containerName"),
+                    f"sidecars in the pod template: {named(sidecars)}"]
+        for code in matching[index]:
             if code in observed:
                 evidence.append(f"a sidecar ended with {code} in pod(s) {', '.join(observed[code])}")
         message = (f"rules[{index}] ({action} on exit codes {operator} {values}) has no containerName, so it also "
-                   f"matches sidecars ({', '.join(sidecars)}) ending with "
-                   f"{' or '.join(str(c) for c in matching)}, as they do when a pod stops: when a pod fails "
+                   f"matches sidecars ({named(sidecars)}) ending with "
+                   f"{' or '.join(str(c) for c in matching[index])}, as they do when a pod stops: when a pod fails "
                    f"for any reason, this rule {ACTION_EFFECT.get(action, 'applies')}.")
-        fixed = dict(policy_rule, onExitCodes=dict({"containerName": apps[0] if apps else "APP-CONTAINER"}, **on))
-        remedy = ("Name the container the rule is meant for:\n"
-                  + to_yaml({"spec": {"podFailurePolicy": {"rules": [fixed]}}}))
-        yield rule.finding(None, message, remedy, evidence)
+        yield rule.finding(None, message, Fix("Name the container the rule is meant for:", (patch,)), evidence)
+
+
+def _named_rules_patch(job: JobView, matching: Mapping[int, List[int]], app: str) -> Patch:
+    """podFailurePolicy.rules is replaced as a whole by a patch: every rule, those that match a sidecar
+    with containerName set."""
+    rules = [dict(p.raw, onExitCodes=dict({"containerName": app}, **p.raw["onExitCodes"]))
+             if p.index in matching else p.raw for p in job.failure_policy]
+    owner = job.owner or {}
+    target = (Target("CronJob", job.namespace, owner["name"], "spec.jobTemplate") if owner.get("kind") == "CronJob"
+              else Target("Job", job.namespace, job.name, ""))
+    comments = ("spec.podFailurePolicy of a Job cannot be changed once it is created: apply this to the "
+                "Job's manifest and recreate it",) if target.kind == "Job" else ()
+    return Patch(target, {"spec": {"podFailurePolicy": {"rules": rules}}}, comments)
 
 
 POLICY_MESSAGE = re.compile(r"[Cc]ontainer (?P<container>[^\s]+) for pod (?P<pod>[^\s]+) failed with exit code "
@@ -219,14 +225,8 @@ CAUSE_CODES = ("app-started-before-sidecar-ready", "sidecar-startup-failed", "si
                "native-sidecars-unsupported")
 
 
-def true_conditions(job: dict) -> List[dict]:
-    return [c for c in (job.get("status") or {}).get("conditions") or [] if c.get("status") == "True"]
-
-
-def _pod_culprits(pod: PodView, snapshot: Snapshot) -> List[Tuple[str, str]]:
-    """(sidecar, why) for one pod of a failed Job."""
-    from kubectl_sidecars.rules import pod_findings  # the package registers every rule first
-
+def _pod_culprits(pod: PodView, found: List[Finding]) -> List[Tuple[str, str]]:
+    """(sidecar, why) for one pod of a failed Job, from the pod and its findings."""
     culprits: List[Tuple[str, str]] = []
     apps_ok = bool(pod.apps) and all(a.state == "terminated" and a.exit_code == 0 for a in pod.apps)
     if apps_ok:
@@ -238,21 +238,14 @@ def _pod_culprits(pod: PodView, snapshot: Snapshot) -> List[Tuple[str, str]]:
             elif sidecar.state != "terminated":
                 culprits.append((sidecar.name, f"pod {pod.name}: the app containers succeeded but legacy "
                                                f"sidecar {sidecar.name} kept the pod running"))
-    for finding in pod_findings(pod, snapshot):
+    for finding in found:
         if finding.code in CAUSE_CODES and finding.severity == ERROR and finding.container:
-            culprit = finding.container
-            if finding.code == "app-started-before-sidecar-ready":
-                culprit = _named_sidecar(pod, finding.message) or culprit
-            culprits.append((culprit, f"pod {pod.name}: {finding.code} ({finding.message})"))
+            culprits.append((finding.related or finding.container,
+                             f"pod {pod.name}: {finding.code} ({finding.message})"))
     return culprits
 
 
-def _named_sidecar(pod: PodView, text: str) -> Optional[str]:
-    names = [c.name for c in pod.all_sidecars if c.name and c.name in text]
-    return max(names, key=len) if names else None
-
-
-@rule("job-failed-by-sidecar", ERROR, scope=JOB,
+@rule("job-failed-by-sidecar", ERROR, judges=(JOB,), reads=(JOBS, PODS),
       title="A failed Job whose pods failed because of sidecars",
       explanation="""
 The Job is Failed, and the evidence points at sidecars rather than the app: a legacy sidecar exited non-zero
@@ -262,35 +255,29 @@ started or kept crashing, or a podFailurePolicy rule matched a sidecar's exit co
       remedy="""
 Fix the sidecar named in the finding (see its pod findings), then rerun the Job. Native sidecars
 (restartPolicy: Always in initContainers) never fail a Job by their exit code.""")
-def job_failed(rule, job: dict, snapshot: Snapshot):
-    failed = next((c for c in true_conditions(job) if c.get("type") == "Failed"), None)
+def job_failed(rule, job: JobView, snapshot: Snapshot, pod_findings: PodFindings):
+    failed = job.condition("Failed")
     if failed is None:
         return
-    roles = template_roles(job)
+    roles = {c.name for c in job.template.all_sidecars}
     culprits: List[Tuple[str, str]] = []
-    match = POLICY_MESSAGE.search(failed.get("message") or "")
-    if failed.get("reason") == "PodFailurePolicy" and match:
+    match = POLICY_MESSAGE.search(failed.message)
+    if failed.reason == "PodFailurePolicy" and match:
         name = match.group("container")
-        if roles.get(name) in (SIDECAR, LEGACY):
+        if name in roles:
             culprits.append((name, f"the podFailurePolicy matched sidecar {name}'s exit code "
                                    f"{match.group('code')} in pod {match.group('pod')}"))
     for pod in snapshot.pods_of_job(job):
-        culprits += _pod_culprits(pod, snapshot)
+        culprits += _pod_culprits(pod, pod_findings.get((pod.namespace, pod.name), []))
     if not culprits:
         return
-    condition = f"{failed.get('reason') or 'Failed'}: {failed.get('message') or ''}".rstrip(": ")
+    condition = f"{failed.reason or 'Failed'}: {failed.message}".rstrip(": ")
     by_container: Dict[str, List[str]] = {}
     for name, why in culprits:
-        by_container.setdefault(name, [])
-        if why not in by_container[name]:
-            by_container[name].append(why)
+        whys = by_container.setdefault(name, [])
+        if why not in whys:
+            whys.append(why)
     for name, whys in by_container.items():
         message = f"The Job failed ({condition}) because of sidecar {name}: {whys[0]}."
-        evidence = [f"condition Failed=True since {when_text(failed)}: {condition}"] + whys
+        evidence = [f"condition Failed=True since {when(failed.since)}: {condition}"] + whys
         yield rule.finding(name, message, evidence=evidence)
-
-
-def when_text(condition: dict) -> str:
-    from kubectl_sidecars.model.timeutil import parse_time
-
-    return when(parse_time(condition.get("lastTransitionTime")))

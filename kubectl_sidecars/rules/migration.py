@@ -4,9 +4,9 @@ import functools
 import re
 from typing import FrozenSet, Iterable, List, Optional, Tuple
 
-from kubectl_sidecars.model import ContainerView, PodView
-from kubectl_sidecars.rules.catalog import INFO, rule
-from kubectl_sidecars.rules.common import migrated_sidecar_snippet, template_path, to_yaml
+from kubectl_sidecars.model import ContainerView
+from kubectl_sidecars.rules.catalog import INFO, LIVE_POD, POD_TEMPLATE, Fix, rule
+from kubectl_sidecars.rules.common import AnyPod, migration_patch, named, template_patch
 from kubectl_sidecars.snapshot import Snapshot
 
 # (pattern, what it is, what it works around: "shutdown" or "startup")
@@ -91,10 +91,11 @@ def _workarounds_in(text: str, kinds: FrozenSet[str]) -> Tuple[str, ...]:
     return tuple(found)
 
 
-def injector_hint(container: ContainerView) -> Optional[str]:
-    for name, text, snippet in INJECTOR_HINTS:
+def injector_hint(container: ContainerView, pod: AnyPod, snapshot: Snapshot) -> Optional[Fix]:
+    """The injector's own switch to native sidecars, when an injector added the container."""
+    for name, text, fragment in INJECTOR_HINTS:
         if name in (container.evidence or ""):
-            return text + ("\n" + to_yaml(snippet) if snippet else "")
+            return Fix(text, (template_patch(pod, snapshot, fragment),) if fragment else ())
     return None
 
 
@@ -103,29 +104,28 @@ def injector_hint(container: ContainerView) -> Optional[str]:
 POD_BUILDERS = {"Workflow": "Argo Workflows", "TaskRun": "Tekton Pipelines"}
 
 
-def pod_builder(pod: PodView) -> Optional[str]:
+def pod_builder(pod: AnyPod) -> Optional[str]:
     """The controller that generated this pod itself, if it is one of POD_BUILDERS."""
     return POD_BUILDERS.get((pod.owner or {}).get("kind") or "")
 
 
-def migration_remedy(container: ContainerView, pod: PodView, snapshot: Snapshot) -> str:
+def migration_remedy(container: ContainerView, pod: AnyPod, snapshot: Snapshot) -> Fix:
     """How to make this legacy sidecar a native one: the injector's switch, or the moved container."""
     builder = pod_builder(pod)
     if builder:
         owner = pod.owner or {}
-        return (f"Nothing to migrate in your YAML: {builder} generates this pod itself (it is owned by "
-                f"{owner.get('kind')} {owner.get('name')}) and injects {container.name}, which it also "
-                "stops when the step ends. How its helper containers are declared is up to the controller's "
-                "version and configuration, not to a pod template.")
-    snippet = migrated_sidecar_snippet(container, pod, template_path(pod, snapshot))
-    hint = injector_hint(container)
-    text = (f"Make {container.name} a native sidecar: an initContainers entry with restartPolicy: Always "
-            "starts before the app (and, with a startupProbe, only lets the app start once it serves) and is "
-            "stopped by the kubelet after the app exits, so the pod can finish.\n" + snippet)
+        return Fix(f"Nothing to migrate in your YAML: {builder} generates this pod itself (it is owned by "
+                   f"{owner.get('kind')} {owner.get('name')}) and injects {container.name}, which it also "
+                   "stops when the step ends. How its helper containers are declared is up to the controller's "
+                   "version and configuration, not to a pod template.")
+    hint = injector_hint(container, pod, snapshot)
     if hint:
-        return (hint + "\n(The injector adds the container when the pod is created, so switch the injector "
-                "rather than the pod template.)")
-    return text
+        return Fix(hint.text + " (The injector adds the container when the pod is created, so switch the "
+                   "injector rather than the pod template.)", hint.patches)
+    return Fix(f"Make {container.name} a native sidecar: an initContainers entry with restartPolicy: Always "
+               "starts before the app (and, with a startupProbe, only lets the app start once it serves) and is "
+               "stopped by the kubelet after the app exits, so the pod can finish:",
+               (migration_patch(container, pod, snapshot),))
 
 
 @rule("legacy-sidecar", INFO,
@@ -143,11 +143,12 @@ completion, and is stopped only after the app containers exited.""",
 Move the container from spec.containers to spec.initContainers and add restartPolicy: Always (plus a
 startupProbe if the app needs it ready). For injected sidecars, switch the injector to native mode instead
 (Istio: sidecar.istio.io/nativeSidecar: "true"; Linkerd: config.beta.linkerd.io/proxy-enable-native-sidecar:
-"true"). Nodes must run kubelet >= 1.29.""")
-def legacy_sidecar(rule, pod: PodView, snapshot: Snapshot):
+"true"). Nodes must run kubelet >= 1.29.""", judges=(LIVE_POD, POD_TEMPLATE))
+def legacy_sidecar(rule, pod: AnyPod, snapshot: Snapshot):
+    in_apps = [w for app in pod.apps for w in workarounds(app)] if pod.legacy_sidecars else []
     for container in pod.legacy_sidecars:
         evidence = [f"{container.name} is in spec.containers; recognised as a helper: {container.evidence}"]
-        found = workarounds(container) + [w for app in pod.apps for w in workarounds(app)]
+        found = workarounds(container) + in_apps
         if found:
             evidence.append("workarounds in use: " + "; ".join(found))
         builder = pod_builder(pod)
@@ -177,8 +178,9 @@ for Istio, `linkerd-await --shutdown -- cmd` or the admin /shutdown endpoint for
 so these hacks are no longer needed; they also fail in their own ways (the app crashes before reaching the
 curl, the admin endpoint is disabled, the done file is never written).""",
       remedy="""
-Make the helper a native sidecar (see legacy-sidecar), then drop the workaround from the app's command.""")
-def legacy_workaround(rule, pod: PodView, snapshot: Snapshot):
+Make the helper a native sidecar (see legacy-sidecar), then drop the workaround from the app's command.""",
+      judges=(LIVE_POD, POD_TEMPLATE))
+def legacy_workaround(rule, pod: AnyPod, snapshot: Snapshot):
     native = bool(pod.sidecars)
     for container in pod.containers:
         if container.type == "ephemeral":
@@ -188,7 +190,7 @@ def legacy_workaround(rule, pod: PodView, snapshot: Snapshot):
             continue
         evidence = [f"{container.name} command: {text}" for text in command_texts(container, own_hooks(container))]
         if pod.legacy_sidecars:
-            state = (f"this pod still has legacy sidecars ({', '.join(c.name for c in pod.legacy_sidecars)}): "
+            state = (f"this pod still has legacy sidecars ({named(c.name for c in pod.legacy_sidecars)}): "
                      "make them native first, then drop the workaround")
         elif native:
             state = "the pod's helpers are already native sidecars, so the workaround can simply go"

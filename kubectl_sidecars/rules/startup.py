@@ -2,18 +2,19 @@
 ready, native sidecars without a startupProbe, and init containers ordered before the proxy they need."""
 
 from datetime import datetime
-from typing import List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from kubectl_sidecars.model import ContainerView, PodView
 from kubectl_sidecars.model.classify import ISTIO_STATUS, json_annotation, names_in
-from kubectl_sidecars.model.timeutil import parse_time
+from kubectl_sidecars.model.timeutil import parse_time, seconds_between
 from kubectl_sidecars.model.view import Termination
-from kubectl_sidecars.rules.catalog import ERROR, INFO, WARNING, rule
-from kubectl_sidecars.rules.common import (apps_done, container_events, ended, event_line, has_post_start,
-                                           image_repository, is_proxy, listening_ports, local_ports,
-                                           migrated_sidecar_snippet, placeholder_probe, pod_failed,
-                                           restart_budget, seconds, serves, ships_telemetry, startup_probe_for,
-                                           state_line, template_path, to_yaml, took, when, words)
+from kubectl_sidecars.model.vocabulary import MESH_INIT_NAMES, helper_words, image_repository
+from kubectl_sidecars.rules.catalog import ERROR, INFO, LIVE_POD, POD_TEMPLATE, WARNING, Fix, rule
+from kubectl_sidecars.rules.common import (END_OF_POD_EXIT_CODES, NAMED, AnyPod, apps_done, container_events,
+                                           container_patch, ended, event_line, has_post_start, is_proxy,
+                                           listening_ports, local_ports, migration_patch, named, placeholder_probe,
+                                           pod_failed, restart_budget, serves, ships_telemetry, startup_probe_for,
+                                           state_line, template_patch, took, when)
 from kubectl_sidecars.snapshot import Snapshot
 
 QUICK_FAILURE = 30  # an app failing this soon after it started failed at start-up
@@ -24,15 +25,14 @@ RECOVERED_AFTER = 3600  # a start-up race this long ago, with the app fine since
 FAILED_WAITING = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError",
                   "CreateContainerError", "RunContainerError", "CrashLoopBackOff", "ErrImageNeverPull",
                   "PreCreateHookError", "PostStartHookError")
-KILLED_EXITS = (137, 143)
 
 
 def _quick_failures(app: ContainerView) -> List[Termination]:
     found = []
     for term in (app.terminated, app.last_terminated):
-        if term is None or not term.exit_code or term.exit_code in KILLED_EXITS or term.reason == "OOMKilled":
+        if term is None or not term.exit_code or term.exit_code in END_OF_POD_EXIT_CODES or term.reason == "OOMKilled":
             continue
-        ran = seconds(term.started_at, term.finished_at)
+        ran = seconds_between(term.started_at, term.finished_at)
         if ran is not None and 0 <= ran <= QUICK_FAILURE:
             found.append(term)
     return found
@@ -75,10 +75,10 @@ def _race(sidecar: ContainerView, failure: Termination) -> Optional[str]:
         return None
     if since is None:
         return f"{sidecar.name} was not running at that moment"
-    warm = seconds(since, moment)
+    warm = seconds_between(since, moment)
     if warm is not None and warm < WARM_UP:
         if failure.started_at is not None and since <= failure.started_at:
-            return (f"{sidecar.name} had started only {took(seconds(since, failure.started_at))} before the "
+            return (f"{sidecar.name} had started only {took(seconds_between(since, failure.started_at))} before the "
                     f"app, at {when(since)}")
         return f"{sidecar.name} had been running for only {took(warm)} (since {when(since)})"
     if sidecar.state == "running" and not sidecar.ready and sidecar.started_at == since:
@@ -91,24 +91,44 @@ def _needs(sidecar: ContainerView) -> str:
     return f"it listens on {', '.join(ports)}" if ports else "it is a helper the app may depend on"
 
 
-def dependency(sidecar: ContainerView, app: ContainerView) -> Optional[Tuple[str, bool]]:
-    """Why `app` may need `sidecar` up at start-up, and whether that is sure enough to blame a failed pod on
-    it (an error); None when the app plausibly does not need it (a log or metrics shipper)."""
-    ports = listening_ports(sidecar)
-    used = [p for p in local_ports(app) if p in ports]
-    if used:
-        return f"{app.name} points at localhost:{used[0]}, where it listens", True
+def startup_probe_fix(sidecar: ContainerView, pod: AnyPod, snapshot: Snapshot, text: str) -> Fix:
+    """A startupProbe for a native sidecar: derived from its ports or readiness, else a skeleton to fill."""
+    probe, comments = startup_probe_for(sidecar.spec), ()
+    if probe is None:
+        probe, comment = placeholder_probe(sidecar.name)
+        comments = (comment,)
+    return Fix(text, (container_patch(pod, snapshot, sidecar, {"startupProbe": probe}, comments),))
+
+
+def own_dependency(sidecar: ContainerView) -> Optional[Tuple[str, bool]]:
+    """Why any app may need `sidecar` up at start-up, from the sidecar alone, and whether that is sure
+    enough to blame a failed pod on it (an error); None when nothing says so (a log or metrics shipper)."""
     if ships_telemetry(sidecar):
         return None
+    ports = listening_ports(sidecar)
     if is_proxy(sidecar):
         return "it is a proxy the app's connections go through" + (
             f" (it listens on {', '.join(map(str, ports))})" if ports else ""), True
     listens = f"it listens on {', '.join(map(str, ports))}" if ports else ""
-    if listens and words(sidecar.name).endswith(("-sidecar-", "-proxy-")):
+    if listens and helper_words(sidecar.name, sidecar.image).name_ending:
         return f"{listens} and is named as the app's helper", True
     if listens or "readiness" in sidecar.probes:
         return listens or "it has a readinessProbe, like a server", False
     return None
+
+
+def dependencies(app: ContainerView, serving: List[Tuple[ContainerView, Tuple[str, bool]]],
+                 listening: Dict[int, List[ContainerView]]) -> Iterator[Tuple[ContainerView, Tuple[str, bool]]]:
+    """The sidecars `app` may need, surest first: those listening where it points at localhost, then
+    `serving` (the sidecars that serve by their own nature, surest first, worked out once per pod). Lazy:
+    the caller stops once it has found enough."""
+    pointed: Dict[str, Tuple[ContainerView, Tuple[str, bool]]] = {}
+    for port in local_ports(app):
+        for sidecar in listening.get(port, ()):
+            pointed.setdefault(sidecar.name, (sidecar, (f"{app.name} points at localhost:{port}, where it "
+                                                         "listens", True)))
+    yield from sorted(pointed.values(), key=lambda pair: pair[0].index)
+    yield from (pair for pair in serving if pair[0].name not in pointed)
 
 
 @rule("app-started-before-sidecar-ready", WARNING,
@@ -130,22 +150,33 @@ def app_before_sidecar(rule, pod: PodView, snapshot: Snapshot):
     if not candidates:
         return
     failed = pod_failed(pod)
+    serving: Optional[List[Tuple[ContainerView, Tuple[str, bool]]]] = None
+    listening: Dict[int, List[ContainerView]] = {}
     for app in pod.apps:
-        needed = [(s, dependency(s, app)) for s in candidates]
-        needed = [(s, need) for s, need in needed if need]
-        for failure in _quick_failures(app):
+        failures = _quick_failures(app)
+        if not failures:
+            continue
+        if serving is None:  # worked out once per pod, and only for a pod where an app failed at start-up
+            own = [(s, own_dependency(s)) for s in candidates]
+            serving = [pair for pair in own if pair[1] and pair[1][1]] + [pair for pair in own
+                                                                         if pair[1] and not pair[1][1]]
+            for sidecar in candidates:
+                for port in listening_ports(sidecar):
+                    listening.setdefault(port, []).append(sidecar)
+        for failure in failures:
             races: List[Tuple[ContainerView, str, Tuple[str, bool]]] = []
-            for sidecar, need in needed:
+            for sidecar, need in dependencies(app, serving, listening):
                 if _ordered(sidecar, app):
                     continue
                 why = _race(sidecar, failure)
                 if why:
                     races.append((sidecar, why, need))
+                    if len(races) == NAMED:
+                        break  # the surest comes first: enough to name
             if not races:
                 continue
-            races.sort(key=lambda race: not race[2][1])  # the surest dependency first
             sidecar, why, (needs, sure) = races[0]
-            ran = seconds(failure.started_at, failure.finished_at)
+            ran = seconds_between(failure.started_at, failure.finished_at)
             current = failure is app.terminated
             kind = ("a legacy sidecar: it starts in parallel with the app, with nothing to make the app wait "
                     "until it serves" if sidecar.type == "legacy-sidecar" else
@@ -165,33 +196,32 @@ def app_before_sidecar(rule, pod: PodView, snapshot: Snapshot):
                                   f"{when(failure.started_at)}, finished {when(failure.finished_at)}"))
             evidence += [state_line(s, snapshot.now) for s, _, _ in races]
             if sidecar.type == "legacy-sidecar":
-                remedy = migrated_sidecar_snippet(sidecar, pod, template_path(pod, snapshot))
-                remedy = (f"Make {sidecar.name} a native sidecar with a startupProbe, so the app starts only "
-                          f"once it serves:\n{remedy}")
+                def remedy(sidecar=sidecar) -> Fix:
+                    return Fix(f"Make {sidecar.name} a native sidecar with a startupProbe, so the app starts only "
+                               "once it serves:", (migration_patch(sidecar, pod, snapshot),))
             else:
-                probe, comment = startup_probe_for(sidecar.spec), ""
-                if probe is None:
-                    probe, comment = placeholder_probe(sidecar.name)
-                remedy = (f"Give {sidecar.name} a startupProbe that passes once it serves; the app containers "
-                          "then start only after it:\n" + to_yaml({"spec": {"initContainers": [
-                              {"name": sidecar.name, "startupProbe": probe}]}}) + (f"\n{comment}" if comment else ""))
+                def remedy(sidecar=sidecar) -> Fix:
+                    return startup_probe_fix(sidecar, pod, snapshot,
+                                             f"Give {sidecar.name} a startupProbe that passes once it serves; the "
+                                             "app containers then start only after it:")
             severity = ERROR if failed and current and sure else None
             if failed and current and not sure:
                 message += (f" Whether {app.name} needs {sidecar.name} is not known (nothing in its command "
                             "or environment points at it), so this is only a warning: check the app's own logs "
                             "first.")
-            long_ago = seconds(failure.finished_at, snapshot.now)
+            long_ago = seconds_between(failure.finished_at, snapshot.now)
             if (not current and app.state == "running" and app.ready and long_ago is not None
                     and long_ago > RECOVERED_AFTER):
                 severity = INFO
                 message += f" That was {took(long_ago)} ago and the app has been running since."
-            yield rule.finding(app.name, message, remedy, evidence, severity=severity)
+            yield rule.finding(app.name, message, remedy, evidence, severity=severity, related=sidecar.name)
             break
 
 
 # --- sidecar-startup-failed ---------------------------------------------------------------------------
 
 def _held_back(pod: PodView) -> List[str]:
+    """The containers of spec.containers that have not started."""
     return [c.name for c in pod.apps + pod.legacy_sidecars if c.state != "running" and c.state != "terminated"]
 
 
@@ -210,24 +240,24 @@ checks), or give the startupProbe a larger failureThreshold if it is just slow."
 def sidecar_startup_failed(rule, pod: PodView, snapshot: Snapshot):
     if pod.deleted or ended(pod):
         return
-    initialized = pod.initialized
+    initialized, held = pod.initialized, _held_back(pod)
     for container in pod.all_sidecars:
-        why = _why_not_started(pod, container, snapshot, initialized)
+        why = _why_not_started(pod, container, snapshot, initialized, held)
         if not why:
             continue
-        held = _held_back(pod)
         evidence = [state_line(container, snapshot.now)]
         evidence += [event_line(e) for e in container_events(
             snapshot, pod, container.name, ("Unhealthy", "Failed", "BackOff", "FailedPostStartHook"))[-3:]]
         evidence.append(f"pod: kubectl {pod.ready} {pod.status}")
         message = f"{container.name} never became started: {why}"
         if held and container.type == "sidecar":
-            message += f"; {', '.join(held)} cannot start until it is"
+            message += f"; {named(held)} cannot start until it is"
         message += "."
-        yield rule.finding(container.name, message, _startup_remedy(pod, container), evidence)
+        yield rule.finding(container.name, message, lambda: _startup_remedy(pod, container, snapshot), evidence)
 
 
-def _why_not_started(pod: PodView, container: ContainerView, snapshot: Snapshot, initialized: bool) -> str:
+def _why_not_started(pod: PodView, container: ContainerView, snapshot: Snapshot, initialized: bool,
+                     held: List[str]) -> str:
     if container.type == "legacy-sidecar":
         if container.state == "waiting" and container.reason in FAILED_WAITING[:6] and not container.restarts:
             return f"it is waiting in {container.reason}" + (f" ({container.waiting_message})"
@@ -237,9 +267,9 @@ def _why_not_started(pod: PodView, container: ContainerView, snapshot: Snapshot,
         return ""
     if container.started:
         # #132826: a Never pod whose sidecar restarted after a failed startupProbe; the app never starts.
-        since = seconds(container.started_at, snapshot.now)
+        since = seconds_between(container.started_at, snapshot.now)
         if (pod.restart_policy == "Never" and container.restarts and since is not None
-                and since > STUCK_AFTER_START and _held_back(pod)):
+                and since > STUCK_AFTER_START and held):
             return (f"it did start after {container.restarts} restart(s), {took(since)} ago, yet the app "
                     "containers still wait: with restartPolicy Never this matches upstream bug #132826 "
                     "(Kubernetes <= 1.34)")
@@ -250,7 +280,7 @@ def _why_not_started(pod: PodView, container: ContainerView, snapshot: Snapshot,
     if container.state == "terminated" and container.exit_code:
         return f"it exited with {container.exit_code} ({container.reason})"
     if container.state == "running" and "startup" in container.probes:
-        ran = seconds(container.started_at, snapshot.now)
+        ran = seconds_between(container.started_at, snapshot.now)
         budget = restart_budget(container.spec.get("startupProbe"))
         if ran is not None and ran > budget + 10:
             return (f"its startupProbe has not passed after {took(ran)} of running (it allows about "
@@ -258,7 +288,7 @@ def _why_not_started(pod: PodView, container: ContainerView, snapshot: Snapshot,
     return ""
 
 
-def _startup_remedy(pod: PodView, container: ContainerView) -> str:
+def _startup_remedy(pod: PodView, container: ContainerView, snapshot: Snapshot) -> Fix:
     lines = [f"Find out why: kubectl describe pod {pod.name} -n {pod.namespace} (Events), and "
              f"kubectl logs {pod.name} -n {pod.namespace} -c {container.name}"]
     if container.reason in ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"):
@@ -268,9 +298,9 @@ def _startup_remedy(pod: PodView, container: ContainerView) -> str:
     elif "startup" in container.probes:
         probe = container.spec.get("startupProbe") or {}
         lines.append("If it is only slow to start, give its startupProbe more time:")
-        lines.append(to_yaml({"spec": {"initContainers": [{"name": container.name, "startupProbe": dict(
-            probe, failureThreshold=max(2 * (probe.get("failureThreshold") or 3), 30))}]}}))
-    return "\n".join(lines)
+        slower = dict(probe, failureThreshold=max(2 * (probe.get("failureThreshold") or 3), 30))
+        return Fix("\n".join(lines), (container_patch(pod, snapshot, container, {"startupProbe": slower}),))
+    return Fix("\n".join(lines))
 
 
 # --- sidecar-not-ready --------------------------------------------------------------------------------
@@ -297,8 +327,8 @@ def sidecar_not_ready(rule, pod: PodView, snapshot: Snapshot):
         if container.type == "sidecar" and not container.started:
             continue  # still starting: sidecar-startup-failed's business
         limit = max(NOT_READY_FOR, restart_budget(container.spec.get("readinessProbe")))
-        running = seconds(container.started_at, snapshot.now)
-        unready = seconds(unready_since, snapshot.now) if unready_since else running
+        running = seconds_between(container.started_at, snapshot.now)
+        unready = seconds_between(unready_since, snapshot.now) if unready_since else running
         if running is None or running < limit or (unready is not None and unready < limit):
             continue
         evidence = [state_line(container, snapshot.now)]
@@ -325,49 +355,38 @@ Without a startupProbe the app may connect before the sidecar listens. Harmless 
 at start-up; for a proxy it is the classic race (Istio and the Cloud SQL Proxy add startup probes for this
 reason). Readiness is not used for ordering.""",
       remedy="""
-Add a startupProbe that passes once the sidecar serves (periodSeconds: 1 keeps the delay short).""")
-def no_startup_probe(rule, pod: PodView, snapshot: Snapshot):
-    for container in pod.sidecars:
-        if "startup" in container.probes or has_post_start(container):
+Add a startupProbe that passes once the sidecar serves (periodSeconds: 1 keeps the delay short).""",
+      judges=(LIVE_POD, POD_TEMPLATE))
+def no_startup_probe(rule, pod: AnyPod, snapshot: Snapshot):
+    init_order = pod.inits + pod.sidecars
+    init_order.sort(key=lambda c: c.index)
+    after_inits = [c.name for c in pod.apps + pod.legacy_sidecars]
+    for position, container in enumerate(init_order):
+        if container.type != "sidecar" or "startup" in container.probes or has_post_start(container):
             continue
-        later = [c.name for c in pod.inits + pod.sidecars if c.index > container.index]
-        later += [c.name for c in pod.apps + pod.legacy_sidecars]
-        if not later:
+        count = len(init_order) - position - 1 + len(after_inits)
+        if not count:
             continue
-        probe = startup_probe_for(container.spec)
-        names = ", ".join(later)
+        first = [c.name for c in init_order[position + 1:position + 1 + NAMED]]
+        first += after_inits[:NAMED - len(first)]
+        names = ", ".join(first) + (f" and {count - len(first)} more" if count > len(first) else "")
         if serves(container):
             message = (f"{container.name} has no startupProbe, so {names} may start before it serves "
                        f"({_needs(container)}).")
         else:
-            verb, who = ("start", "none of them needs") if len(later) > 1 else ("starts", "it does not need")
+            verb, who = ("start", "none of them needs") if count > 1 else ("starts", "it does not need")
             message = (f"{container.name} has no startupProbe: {names} {verb} as soon as its process runs; "
                        f"fine if {who} it ready at start-up.")
-        comment = ""
-        if probe is None:
-            probe, comment = placeholder_probe(container.name)
-        snippet = {"spec": {"initContainers": [{"name": container.name, "startupProbe": probe}]}}
-        remedy = ("Add a startupProbe that passes once it serves:\n" + to_yaml(snippet)
-                  + (f"\n{comment}" if comment else ""))
-        yield rule.finding(container.name, message, remedy,
+        yield rule.finding(container.name, message,
+                           lambda container=container: startup_probe_fix(
+                               container, pod, snapshot, "Add a startupProbe that passes once it serves:"),
                            [(f"{container.name}: initContainers[{container.index}], restartPolicy Always, probes: "
-                              f"{', '.join(container.probes) or 'none'}")])
+                             f"{', '.join(container.probes) or 'none'}")])
 
 
 # --- init-before-sidecar ------------------------------------------------------------------------------
 
-PROXY_WORDS = ("proxy", "proxyv2", "envoy", "daprd", "kuma-dp", "consul-dataplane", "linkerd-proxy")
-MESH_INIT_NAMES = ("istio-init", "istio-validation", "linkerd-init", "linkerd-network-validator", "proxy-init",
-                   "kuma-init", "consul-connect-inject-init", "cni-validation")
-
-
-def is_network_proxy(container: ContainerView) -> bool:
-    """Narrower than common.is_proxy: what an init container's traffic would have to go through."""
-    text = words(container.name) + words(image_repository(container.image))
-    return any(f"-{w}-" in text for w in PROXY_WORDS)
-
-
-def _injector_inits(pod: PodView) -> List[str]:
+def _injector_inits(pod: AnyPod) -> List[str]:
     status = json_annotation(pod.annotations, ISTIO_STATUS)
     return names_in(status.get("initContainers")) if isinstance(status, dict) else []
 
@@ -387,37 +406,54 @@ the mesh) cannot reach it if it comes first: with a mesh's traffic capture its c
 sticks in Init. Reported as a warning when that init container is failing while the proxy has not started.""",
       remedy="""
 List the proxy as a native sidecar (restartPolicy: Always, with a startupProbe) before the init containers that
-need it.""")
-def init_before_sidecar(rule, pod: PodView, snapshot: Snapshot):
-    proxies = [s for s in pod.all_sidecars if is_network_proxy(s)]
+need it.""", judges=(LIVE_POD, POD_TEMPLATE))
+def init_before_sidecar(rule, pod: AnyPod, snapshot: Snapshot):
+    proxies = [s for s in pod.all_sidecars if helper_words(s.name, s.image).network_proxy]
     if not proxies:
         return
-    mesh_inits = set(MESH_INIT_NAMES) | set(_injector_inits(pod))
-    for proxy in proxies:
-        repository = image_repository(proxy.image)
-        for init in pod.inits:
-            if proxy.type == "sidecar" and init.index > proxy.index:
-                continue
-            if init.name in mesh_inits or image_repository(init.image) == repository:
-                continue
-            waiting = not proxy.started and proxy.state != "running"
-            severity = WARNING if _troubled(init) and waiting else None
-            if proxy.type == "sidecar":
-                order = (f"{init.name} (initContainers[{init.index}]) runs before {proxy.name} "
-                         f"(initContainers[{proxy.index}]) starts")
-            else:
-                order = (f"{init.name} runs before {proxy.name}, a legacy sidecar that only starts after every "
-                         "init container has finished")
-            message = f"{order}: if it needs the network through that proxy, it cannot reach it."
-            if severity:
-                message += f" It is failing now ({init.reason}, {init.restarts} restart(s))."
-            first = {"name": proxy.name, "restartPolicy": "Always"}
-            probe = startup_probe_for(proxy.spec)
-            if probe:
-                first["startupProbe"] = probe
-            snippet = {"spec": {"initContainers": [first, {"name": init.name}]}}
-            remedy = (f"If {init.name} needs {proxy.name}, list the proxy first, as a native sidecar:\n"
-                      + to_yaml(snippet) + "\n# (the other fields of both containers unchanged)")
-            yield rule.finding(init.name, message, remedy,
-                               [state_line(init, snapshot.now), state_line(proxy, snapshot.now)],
-                               severity=severity)
+    mesh_inits = MESH_INIT_NAMES | set(_injector_inits(pod))
+    native = sorted((p for p in proxies if p.type == "sidecar"), key=lambda p: p.index)
+    legacy = next((p for p in proxies if p.type != "sidecar"), None)
+    repositories = {image_repository(p.image) for p in proxies}
+    following = 0
+    for init in sorted(pod.inits, key=lambda c: c.index):
+        # The first proxy the init container runs before: a later native one, else a legacy one.
+        while following < len(native) and native[following].index < init.index:
+            following += 1
+        proxy = native[following] if following < len(native) else legacy
+        if proxy is None:
+            continue
+        if init.name in mesh_inits or image_repository(init.image) in repositories:
+            continue
+        waiting = not proxy.started and proxy.state != "running"
+        severity = WARNING if _troubled(init) and waiting else None
+        if proxy.type == "sidecar":
+            order = (f"{init.name} (initContainers[{init.index}]) runs before {proxy.name} "
+                     f"(initContainers[{proxy.index}]) starts")
+        else:
+            order = (f"{init.name} runs before {proxy.name}, a legacy sidecar that only starts after every "
+                     "init container has finished")
+        message = f"{order}: if it needs the network through that proxy, it cannot reach it."
+        if severity:
+            message += f" It is failing now ({init.reason}, {init.restarts} restart(s))."
+        yield rule.finding(init.name, message, lambda init=init, proxy=proxy: _proxy_first(pod, snapshot, init, proxy),
+                           [state_line(init, snapshot.now), state_line(proxy, snapshot.now)],
+                           severity=severity, related=proxy.name)
+
+
+def _proxy_first(pod: AnyPod, snapshot: Snapshot, init: ContainerView, proxy: ContainerView) -> Fix:
+    first = {"name": proxy.name, "restartPolicy": "Always"}
+    probe = startup_probe_for(proxy.spec)
+    if probe:
+        first["startupProbe"] = probe
+    comments = ["the other fields of both containers unchanged"]
+    fragment = {"spec": {"initContainers": [first, {"name": init.name}]}}
+    if proxy.type != "sidecar":
+        spec = dict(first, **{k: v for k, v in proxy.spec.items() if k not in first})
+        fragment = {"spec": {"initContainers": [spec, {"name": init.name}],
+                             "containers": [{"name": proxy.name, "$patch": "delete"}]}}
+        comments = [f"{proxy.name} moved from containers to initContainers, before {init.name}"]
+    comments.append("strategic merge keeps the existing order of initContainers: list them in this order "
+                    "in the manifest")
+    return Fix(f"If {init.name} needs {proxy.name}, list the proxy first, as a native sidecar:",
+               (template_patch(pod, snapshot, fragment, comments),))

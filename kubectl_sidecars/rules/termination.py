@@ -1,18 +1,12 @@
 """Pods stuck Terminating with a sidecar still running."""
 
 from kubectl_sidecars.model import PodView
-from kubectl_sidecars.rules.catalog import WARNING, rule
-from kubectl_sidecars.rules.common import seconds, state_line, took, when
+from kubectl_sidecars.model.timeutil import seconds_between
+from kubectl_sidecars.rules.catalog import NODES, PODS, WARNING, rule
+from kubectl_sidecars.rules.common import named, state_line, took, when
 from kubectl_sidecars.snapshot import Snapshot
 
 OVERDUE = 60  # seconds past deletionTimestamp (which already includes the grace period)
-
-
-def node_ready(node):
-    for condition in ((node or {}).get("status") or {}).get("conditions") or []:
-        if condition.get("type") == "Ready":
-            return condition.get("status") == "True"
-    return None
 
 
 # DisruptionTarget reasons that mean the node itself is gone or unreachable.
@@ -40,11 +34,11 @@ not finish the pod: its node is down or unreachable, a preStop hook hangs, or a 
       remedy="""
 Check the node (kubectl get node NODE) and the kubelet's logs; upgrade past the bug fix if a sidecar never
 started. As a last resort, force the deletion (kubectl delete pod NAME --grace-period=0 --force), knowing the
-containers may still run on the node.""")
+containers may still run on the node.""", reads=(PODS, NODES))
 def stuck_terminating(rule, pod: PodView, snapshot: Snapshot):
     if pod.deleted is None:
         return
-    overdue = seconds(pod.deleted, snapshot.now)
+    overdue = seconds_between(pod.deleted, snapshot.now)
     if overdue is None or overdue < OVERDUE:
         return
     alive = [c for c in pod.all_sidecars if c.state == "running"]
@@ -70,18 +64,18 @@ def stuck_terminating(rule, pod: PodView, snapshot: Snapshot):
         yield rule.finding(None, message, remedy, evidence)
         return
     causes = []
-    ready = node_ready(snapshot.node(pod.node))
-    if ready is False:
+    node = snapshot.node(pod.node)
+    if node is not None and node.ready is False:
         causes.append(f"node {pod.node} is NotReady, so its kubelet cannot finish the pod")
     never = [c.name for c in pod.sidecars if not c.started]
     if never:
-        causes.append(f"{', '.join(never)} never started, which matches upstream bug #125880 "
+        causes.append(f"{named(never)} never started, which matches upstream bug #125880 "
                       "(Kubernetes 1.29/1.30)")
     hooks = [c.name for c in alive if ((c.spec.get("lifecycle") or {}).get("preStop"))]
     if hooks:
-        causes.append(f"{', '.join(hooks)} has a preStop hook that may hang")
+        causes.append(f"{named(hooks)} has a preStop hook that may hang")
     message = (f"The pod has been Terminating {took(overdue)} past the end of its {pod.grace_period}s grace period, "
-               f"and {', '.join(c.name for c in alive)} {'is' if len(alive) == 1 else 'are'} still running"
+               f"and {named(c.name for c in alive)} {'is' if len(alive) == 1 else 'are'} still running"
                + ("; " + "; ".join(causes) if causes else "") + ".")
     remedy = (f"Check the node and its kubelet: kubectl get node {pod.node or 'NODE'}; kubectl describe pod "
               f"{pod.name} -n {pod.namespace}. As a last resort: kubectl delete pod {pod.name} -n "

@@ -1,25 +1,24 @@
 """Nodes that cannot run native sidecars: kubelets older than the feature, or that reject the pod."""
 
-import re
 from typing import Optional, Tuple
 
 from kubectl_sidecars.model import PodView
-from kubectl_sidecars.rules.catalog import ERROR, WARNING, rule
-from kubectl_sidecars.rules.common import event_line, pod_events
+from kubectl_sidecars.model.objects import NodeView
+from kubectl_sidecars.rules.catalog import ERROR, EVENTS, NODES, PODS, WARNING, rule
+from kubectl_sidecars.rules.common import event_line, named, pod_events
 from kubectl_sidecars.snapshot import Snapshot
 
-VERSION = re.compile(r"^v?([0-9]{1,6})\.([0-9]{1,6})")
 # The kubelet's admission rejection of a pod with restartable init containers it cannot run
 # (pkg/kubelet/lifecycle: InitContainerRestartPolicyForbidden); "SidecarForbidden" is accepted as well.
 FORBIDDEN_REASONS = ("InitContainerRestartPolicyForbidden", "SidecarForbidden")
 FORBIDDEN_MESSAGE = "may not have a non-default restartPolicy"
 
 
-def kubelet_version(node: Optional[dict]) -> Optional[Tuple[int, int, str]]:
-    """(major, minor, text) of a Node's kubelet, from status.nodeInfo.kubeletVersion."""
-    text = (((node or {}).get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion") or ""
-    match = VERSION.match(text)
-    return (int(match.group(1)), int(match.group(2)), text) if match else None
+def kubelet_version(node: Optional[NodeView]) -> Optional[Tuple[int, int, str]]:
+    """(major, minor, text) of a Node's kubelet, None when unknown."""
+    if node is None or node.kubelet_version is None:
+        return None
+    return node.kubelet_version + (node.kubelet,)
 
 
 @rule("native-sidecars-unsupported", ERROR,
@@ -33,14 +32,14 @@ be accepted and still land on a node that cannot run it. Istio 1.27 only turns n
 kubelet is >= 1.33 for this reason.""",
       remedy="""
 Upgrade the node pool to kubelet >= 1.29 (or enable the SidecarContainers gate on 1.28 kubelets), or keep these
-pods off older nodes with a nodeSelector/nodeAffinity on a label of the upgraded pool.""")
+pods off older nodes with a nodeSelector/nodeAffinity on a label of the upgraded pool.""", reads=(PODS, EVENTS, NODES))
 def native_sidecars_unsupported(rule, pod: PodView, snapshot: Snapshot):
     target = pod.sidecars[0].name if pod.sidecars else None
     forbidden = pod_events(snapshot, pod, FORBIDDEN_REASONS)
-    forbidden += [e for e in pod_events(snapshot, pod) if FORBIDDEN_MESSAGE in (e.get("message") or "")
+    forbidden += [e for e in pod_events(snapshot, pod) if FORBIDDEN_MESSAGE in e.message
                   and e not in forbidden]
     if forbidden or pod.status in FORBIDDEN_REASONS:
-        reason = pod.status if pod.status in FORBIDDEN_REASONS else forbidden[-1].get("reason")
+        reason = pod.status if pod.status in FORBIDDEN_REASONS else forbidden[-1].reason
         evidence = [f"pod: phase {pod.phase}, status {pod.status}"] + [event_line(e) for e in forbidden[-2:]]
         version = kubelet_version(snapshot.node(pod.node))
         if version is not None:
@@ -50,7 +49,7 @@ def native_sidecars_unsupported(rule, pod: PodView, snapshot: Snapshot):
                       ": it does not run native sidecars")
                    + (" (1.28 needs the SidecarContainers feature gate)" if version and version[:2] == (1, 28)
                       else "")
-                   + f", so {', '.join(c.name for c in pod.sidecars) or 'the sidecar'} never ran and the pod "
+                   + f", so {named(c.name for c in pod.sidecars) or 'the sidecar'} never ran and the pod "
                    "failed.")
         yield rule.finding(target, message, evidence=evidence)
         return
@@ -61,11 +60,12 @@ def native_sidecars_unsupported(rule, pod: PodView, snapshot: Snapshot):
         return
     major_minor, text = version[:2], version[2]
     evidence = [f"node {pod.node}: kubelet {text}",
-                f"native sidecars: {', '.join(c.name for c in pod.sidecars)}",
+                f"native sidecars: {named(c.name for c in pod.sidecars)}",
                 f"pod: kubectl {pod.ready} {pod.status}"]
     if major_minor < (1, 28):
         message = (f"Node {pod.node} runs kubelet {text}, which predates native sidecars (1.28 alpha, 1.29 "
-                   f"beta): {', '.join(c.name for c in pod.sidecars)} cannot run there as {'native sidecars' if len(pod.sidecars) > 1 else 'a native sidecar'}.")
+                   f"beta): {named(c.name for c in pod.sidecars)} cannot run there as "
+                   f"{'native sidecars' if len(pod.sidecars) > 1 else 'a native sidecar'}.")
         yield rule.finding(target, message, evidence=evidence)
     elif major_minor == (1, 28):
         working = any(c.started for c in pod.sidecars) or \

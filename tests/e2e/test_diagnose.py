@@ -190,12 +190,15 @@ def test_scenario_1_legacy_helper_race_blocks_the_cronjob(kube, run_plugin, ns, 
     assert (row["ready"], row["status"]) == ("1/2", "Error")
     blocked = finding(document, "job-blocked-by-legacy-sidecar", "slow-sidecar")
     assert blocked["severity"] == "error"
-    assert "initContainers" in blocked["remedy"] and "restartPolicy: Always" in blocked["remedy"]
+    [migration] = blocked["patches"]
+    assert migration["patch"]["spec"]["initContainers"][0]["restartPolicy"] == "Always"
+    assert migration["patch"]["spec"]["containers"] == [{"name": "slow-sidecar", "$patch": "delete"}]
     race = finding(document, "app-started-before-sidecar-ready", "sidecar-user")
     # restartPolicy Never: the app is not restarted, so this pod can never succeed.
     assert race["severity"] == "error"
     assert "exit 1" in race["message"] and "slow-sidecar" in race["message"]
-    assert "startupProbe" in race["remedy"]
+    assert race["related"] == "slow-sidecar"
+    assert race["patches"] == blocked["patches"]  # the same move, shown once in the report
     assert document["notes"] == []
 
     verdict_line(out, ns, job["metadata"]["name"], "Running")
@@ -242,12 +245,13 @@ def test_scenario_3_pi_with_a_plain_sidecar_is_blocked(run_plugin, ns, pi_legacy
 
     blocked = finding(document, "job-blocked-by-legacy-sidecar", "sidecar")
     assert blocked["severity"] == "error"
-    remedy = blocked["remedy"]
-    # The migration: `sidecar` moved under initContainers with restartPolicy: Always.
-    snippet = remedy[remedy.index("initContainers:"):]
-    assert re.search(r"- name: sidecar\n(\s+[^\n]*\n)*?\s+restartPolicy: Always", snippet), remedy
-    assert "hwchiu/netutils" in snippet
-    assert f"kubectl delete pod {pod['metadata']['name']}" in remedy
+    # The migration: `sidecar` moved under initContainers with restartPolicy: Always, in the Job's template.
+    [migration] = blocked["patches"]
+    assert migration["target"] == {"kind": "Job", "namespace": ns, "name": job["metadata"]["name"],
+                                   "path": "spec.template"}
+    [moved] = migration["patch"]["spec"]["initContainers"]
+    assert (moved["name"], moved["restartPolicy"], moved["image"]) == ("sidecar", "Always", "hwchiu/netutils")
+    assert f"kubectl delete pod {pod['metadata']['name']}" in blocked["remedy"]
     assert codes(document, "error") == {"job-blocked-by-legacy-sidecar"}
 
     verdict_line(out, ns, "pi", "Running")
@@ -283,7 +287,8 @@ def test_diagnose_pod(run_plugin, ns, pi_legacy, pi_native):
     document = json.loads(spelled.stdout)
 
     assert pod_names(document) == [name]
-    assert document["jobs"] == []
+    # the Job that owns the pod is judged with it, as `status` does for its ISSUES column
+    assert [j["name"] for j in document["jobs"]] == [job["metadata"]["name"]]
     assert finding(document, "job-blocked-by-legacy-sidecar", "sidecar")["severity"] == "error"
     assert pod_names(json.loads(slashed.stdout)) == [name]
 

@@ -154,8 +154,11 @@ def test_field_selector_is_applied_by_the_server(cluster, kube, run_plugin, ns, 
 
     assert code == 0, err
     assert pods_of(out) == [(ns, "web")]
-    [event] = plugin_requests(cluster, ns)
+    # one LIST of pods, filtered by the server; web's native sidecar also has its Events read (one LIST)
+    requests = plugin_requests(cluster, ns, expected=2)
+    [event] = [e for e in requests if e["objectRef"]["resource"] == "pods"]
     assert parse_qs(urlsplit(event["requestURI"]).query)["fieldSelector"] == ["status.phase=Running"]
+    assert sorted(e["objectRef"]["resource"] for e in requests) == ["events", "pods"]
 
 
 # --- output formats ----------------------------------------------------------------------------------

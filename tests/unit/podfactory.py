@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from kubectl_sidecars.model import build_pod_view
-from kubectl_sidecars.snapshot import Snapshot
+from kubectl_sidecars.snapshot import EVENTS, KINDS, Snapshot
 
 T0 = datetime(2025, 3, 1, 10, 0, 0, tzinfo=timezone.utc)
 
@@ -279,8 +279,8 @@ def node(name: str = "worker-1", kubelet: str = "v1.31.4", ready: bool = True) -
 
 def snapshot(*pods: dict, jobs: Sequence[dict] = (), events: Sequence[dict] = (), nodes: Sequence[dict] = (),
              now: float = 600, workloads: Sequence[dict] = (), events_read: bool = True) -> Snapshot:
-    return Snapshot(now=at(now), pods=[build_pod_view(p) for p in pods], jobs=list(jobs), events=list(events),
-                    nodes=list(nodes), workloads=list(workloads), events_read=events_read)
+    return Snapshot.of(at(now), pods=pods, jobs=jobs, events=events, nodes=nodes, workloads=workloads,
+                       read=KINDS if events_read else set(KINDS) - {EVENTS})
 
 
 def view(pod_dict: dict):
@@ -358,10 +358,25 @@ def istio_legacy_deployment(proxy_ready: bool = True, restarts: int = 0, last: O
 
 def findings_of(pod_dict: dict, **snapshot_args):
     """pod_findings() of one pod in a snapshot holding it (plus whatever else is given)."""
-    from kubectl_sidecars.rules import pod_findings
+    from kubectl_sidecars.engine import pod_findings
 
     snap = snapshot(pod_dict, **snapshot_args)
     return pod_findings(snap.pods[0], snap)
+
+
+def verdict_of(job_dict: dict, snap: Snapshot):
+    """The verdict on one Job of the snapshot, its pods judged first, as the engine does it."""
+    from kubectl_sidecars.engine import judge
+
+    name = job_dict["metadata"]["name"]
+    return next(v for v in judge(snap, strict=True).verdicts if v.name == name)
+
+
+def shown(finding) -> str:
+    """A finding's remedy as the report prints it: the prose, then its patches as YAML."""
+    from kubectl_sidecars.render.patches import patch_yaml
+
+    return "\n".join([finding.remedy] + [patch_yaml(p) for p in finding.patches])
 
 
 def with_code(findings, code: str):

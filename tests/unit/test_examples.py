@@ -254,10 +254,10 @@ def test_example_view(name):
 
 
 def _diagnosis(name):
-    from kubectl_sidecars.pipeline import diagnosis_snapshot
+    from kubectl_sidecars.pipeline import gather
     from kubectl_sidecars.selection import Selection
 
-    snapshot, _ = diagnosis_snapshot(FileSource(_objects(name)), None, None, Selection(None), 3)
+    snapshot = gather(FileSource(_objects(name)), Selection(None))
     snapshot.now = parse_time(EXPECTED[name]["now"])
     return snapshot
 
@@ -273,7 +273,7 @@ def _missing_and_extra(found, want):
 
 @pytest.mark.parametrize("name", FILES)
 def test_example_pod_findings(name):
-    from kubectl_sidecars.rules import pod_findings
+    from kubectl_sidecars.engine import pod_findings
 
     snapshot = _diagnosis(name)
     for pod in snapshot.pods:
@@ -287,13 +287,13 @@ def test_example_pod_findings(name):
 
 @pytest.mark.parametrize("name", [n for n in FILES if EXPECTED[n].get("jobs")])
 def test_example_job_verdicts(name):
-    from kubectl_sidecars.rules import job_verdict
+    from tests.unit.podfactory import verdict_of
 
     snapshot = _diagnosis(name)
     jobs = {o["metadata"]["name"]: o for o in _objects(name) if o.get("kind") == "Job"}
     assert sorted(jobs) == sorted(EXPECTED[name]["jobs"])
     for job_name, want in EXPECTED[name]["jobs"].items():
-        verdict = job_verdict(jobs[job_name], snapshot)
+        verdict = verdict_of(jobs[job_name], snapshot)
         assert (verdict.status, verdict.completions) == (want["status"], want["completions"]), job_name
         missing, extra = _missing_and_extra(verdict.findings, want["findings"])
         assert not missing, f"Job {job_name}: not raised {missing}; raised " \

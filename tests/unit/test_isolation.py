@@ -7,11 +7,11 @@ import pytest
 
 from kubectl_sidecars.files import FileSource
 from kubectl_sidecars.model.shape import problem, title
-from kubectl_sidecars.pipeline import diagnosis_snapshot, status_snapshot
+from kubectl_sidecars.engine import Diagnosis, judge
+from kubectl_sidecars.pipeline import gather
 from kubectl_sidecars.render.report import render_report
 from kubectl_sidecars.render.structured import diagnosis_document, dump, status_document
 from kubectl_sidecars.render.tables import pods_table
-from kubectl_sidecars.rules import diagnose
 from kubectl_sidecars.selection import Selection
 from tests.unit.pods import container, job_pod, pod, running, terminated
 
@@ -35,7 +35,7 @@ def test_problem_names_the_field_path():
 
 
 def test_status_shows_the_hostile_pod_as_unreadable_and_the_others_as_usual():
-    snapshot = status_snapshot(FileSource([hostile(), healthy()]), Selection(None))
+    snapshot = gather(FileSource([hostile(), healthy()]), Selection(None))
     views = {v.name: v for v in snapshot.pods}
     assert views["web-1"].unreadable is None and views["web-1"].status == "Running"
     assert views["bad-1"].status == "Unreadable" and views["bad-1"].containers == []
@@ -45,7 +45,7 @@ def test_status_shows_the_hostile_pod_as_unreadable_and_the_others_as_usual():
     rows = [(v, []) for v in snapshot.pods]
     table = pods_table(rows, snapshot.now, False, False, False)
     assert "bad-1" in table and "Unreadable" in table and "web-1" in table
-    document = json.loads(dump(status_document(rows, snapshot.notes), "json"))
+    document = json.loads(dump(status_document(Diagnosis([], rows, snapshot.notes)), "json"))
     assert [p["unreadable"] for p in document["pods"]] == [views["bad-1"].unreadable, None]
     assert document["notes"] == snapshot.notes
 
@@ -63,19 +63,19 @@ def test_a_view_that_cannot_be_built_is_isolated(monkeypatch):
     monkeypatch.delenv("KUBECTL_SIDECARS_DEBUG", raising=False)
     good_twin = healthy()
     good_twin["metadata"]["name"] = "bad-1"
-    snapshot = status_snapshot(FileSource([good_twin, healthy()]), Selection(None))
+    snapshot = gather(FileSource([good_twin, healthy()]), Selection(None))
     assert [(v.name, v.unreadable) for v in snapshot.pods] == [("bad-1", "could not be viewed (TypeError)"),
                                                                 ("web-1", None)]
     monkeypatch.setenv("KUBECTL_SIDECARS_DEBUG", "1")
     with pytest.raises(TypeError):
-        status_snapshot(FileSource([good_twin]), Selection(None))
+        gather(FileSource([good_twin]), Selection(None))
 
 
 def test_diagnose_judges_the_others_and_says_the_hostile_pod_was_not_checked():
     stuck = job_pod("export", containers=[container("main"), container("cloud-sql-proxy")],
                     statuses=[terminated("main", 0), running("cloud-sql-proxy")], phase="Running")
-    snapshot, jobs = diagnosis_snapshot(FileSource([hostile(), stuck]), None, None, Selection(None), 3)
-    diagnosis = diagnose(snapshot, jobs)
+    snapshot = gather(FileSource([hostile(), stuck]), Selection(None))
+    diagnosis = judge(snapshot, strict=True)
     found = {p.name: [f.code for f in fs] for p, fs in diagnosis.pods}
     assert found[stuck["metadata"]["name"]] and found["bad-1"] == []
     report = render_report(diagnosis, snapshot.now, False)
@@ -85,10 +85,12 @@ def test_diagnose_judges_the_others_and_says_the_hostile_pod_was_not_checked():
 
 
 def test_jobs_events_and_nodes_that_fail_the_boundary_are_left_out_with_one_note():
-    stuck = job_pod("export", containers=[container("main")], statuses=[running("main")], phase="Running")
+    # a sidecar, so that its Events are read
+    stuck = job_pod("export", containers=[container("main"), container("cloud-sql-proxy")],
+                    statuses=[running("main"), running("cloud-sql-proxy")], phase="Running")
     bad_events = [{"kind": "Event", "metadata": {"name": f"e{i}", "namespace": "default"},
                    "involvedObject": "Pod/x", "reason": "Killing"} for i in range(3)]
-    snapshot, _ = diagnosis_snapshot(FileSource([stuck] + bad_events), None, None, Selection(None), 3)
+    snapshot = gather(FileSource([stuck] + bad_events), Selection(None))
     assert snapshot.events == []
     assert snapshot.notes == ["3 object(s) could not be read and were left out (the first: Event default/e0: "
                               "involvedObject: expected an object, got a string)"]

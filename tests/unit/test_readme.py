@@ -28,3 +28,18 @@ def test_the_exit_code_table_is_the_cli_s():
 def test_every_example_the_readme_runs_exists():
     for path in re.findall(r"(examples/[\w.-]+\.yaml)", README):
         assert (ROOT / path).is_file(), path
+
+
+def test_the_architecture_page_lists_what_each_rule_judges_and_reads():
+    from kubectl_sidecars.snapshot import KINDS
+
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    table = page.split("<!-- rules:begin -->", 1)[1].split("<!-- rules:end -->", 1)[0]
+    rows = [line.split("|")[1:4] for line in table.strip().splitlines()[2:]]
+    documented = {code.strip(" `"): (judges.strip(), reads.strip()) for code, judges, reads in rows}
+    assert documented == {rule.code: (", ".join(sorted(rule.judges)), ", ".join(k for k in KINDS if k in rule.reads))
+                          for rule in CATALOG.values()}
+
+
+def test_the_readme_links_the_architecture_page():
+    assert "(docs/architecture.md)" in README

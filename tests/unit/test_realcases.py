@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from kubectl_sidecars.model import build_pod_view
+from kubectl_sidecars.engine import judge
 from kubectl_sidecars.model.timeutil import parse_time
-from kubectl_sidecars.rules import diagnose
-from kubectl_sidecars.snapshot import Snapshot
+from kubectl_sidecars.snapshot import EVENTS, KINDS, Snapshot
 
 REALCASES = Path(__file__).resolve().parents[1] / "fixtures" / "realcases"
 CASES = sorted(p for p in REALCASES.glob("[0-9][0-9]-*.json") if not p.name.endswith(".expected.json"))
@@ -23,9 +22,9 @@ def load(path: Path):
     def of(kind):
         return [i for i in items if i.get("kind") == kind]
 
-    snapshot = Snapshot(now=parse_time(document["x-observed-at"]), pods=[build_pod_view(p) for p in of("Pod")],
-                        jobs=of("Job"), events=of("Event"), nodes=of("Node"),
-                        events_read=bool(of("Event")))
+    snapshot = Snapshot.of(parse_time(document["x-observed-at"]), pods=of("Pod"), jobs=of("Job"),
+                           events=of("Event"), nodes=of("Node"),
+                           read=KINDS if of("Event") else set(KINDS) - {EVENTS})
     expected = json.loads(path.with_name(path.name[:-len(".json")] + ".expected.json").read_text())
     return snapshot, expected
 
@@ -63,7 +62,7 @@ def test_kubectl_columns(path):
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.name[:-5])
 def test_expected_findings_and_nothing_else(path):
     snapshot, expected = load(path)
-    diagnosis = diagnose(snapshot, snapshot.jobs)
+    diagnosis = judge(snapshot, strict=True)
     found = serious_findings(diagnosis)
     want = {(f["pod"], f["code"], f["container"]) for f in expected["findings"]}
     assert want - found == set(), "missing findings"
@@ -75,7 +74,7 @@ def test_expected_findings_and_nothing_else(path):
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.name[:-5])
 def test_welcome_info_findings_are_given(path):
     snapshot, expected = load(path)
-    diagnosis = diagnose(snapshot, snapshot.jobs)
+    diagnosis = judge(snapshot, strict=True)
     info = {(pod.name, f.code, f.container) for pod, findings in diagnosis.pods for f in findings
             if f.severity == "info"}
     for welcome in expected.get("x-info-findings") or []:
@@ -85,6 +84,6 @@ def test_welcome_info_findings_are_given(path):
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.name[:-5])
 def test_every_job_gets_a_one_sentence_verdict(path):
     snapshot, _ = load(path)
-    for verdict in diagnose(snapshot, snapshot.jobs).verdicts:
+    for verdict in judge(snapshot, strict=True).verdicts:
         assert verdict.reason.endswith(".") and verdict.reason.count(". ") == 0
         assert verdict.status in ("Complete", "Failed", "Running", "Pending", "Suspended", "Failing", "Completing")

@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from kubectl_sidecars.model import build_pod_view
+from kubectl_sidecars.engine import Diagnosis
 from kubectl_sidecars.render.structured import API_VERSION, dump, status_document
 from kubectl_sidecars.render.tables import containers_table, pods_table
 from kubectl_sidecars.rules.catalog import Finding
@@ -167,14 +168,14 @@ CONTAINER_KEYS = {"name": str, "type": str, "index": int, "image": str, "state":
 
 
 def _document():
-    return json.loads(dump(status_document(rows(JOB_POD, WEB, PENDING,
-                                                findings={"nightly-export-k8x2p": [BLOCKED]})), "json"))
+    return json.loads(dump(status_document(Diagnosis([], rows(JOB_POD, WEB, PENDING,
+                                                findings={"nightly-export-k8x2p": [BLOCKED]}))), "json"))
 
 
 def test_json_document_envelope():
     document = _document()
     assert API_VERSION == "kubectl-sidecars/v1"
-    assert set(document) == {"apiVersion", "kind", "pods", "notes"}
+    assert set(document) == {"apiVersion", "kind", "pods", "jobs", "notes"}
     assert document["apiVersion"] == "kubectl-sidecars/v1"
     assert document["kind"] == "SidecarStatus"
     assert [p["name"] for p in document["pods"]] == ["nightly-export-k8x2p", "web-7d9c6b5f4-x2x9q", "queue-0"]
@@ -217,9 +218,9 @@ def test_json_values_of_a_job_pod():
         "evidence": "injected by Istio (sidecar.istio.io/status)"}
     assert containers["log-shipper"]["type"] == "sidecar"
     assert job["findings"] == [{"code": "job-blocked-by-legacy-sidecar", "severity": "error",
-                                "container": "istio-proxy",
+                                "container": "istio-proxy", "related": None,
                                 "message": "istio-proxy is still running after the app finished",
-                                "remedy": "move it to a native sidecar",
+                                "remedy": "move it to a native sidecar", "patches": [],
                                 "evidence": ["report exited 0 at 10:01:00"]}]
 
 
@@ -233,18 +234,19 @@ def test_json_nulls_for_a_pod_nobody_reported_on():
 
 
 def test_yaml_carries_the_same_document():
-    document = status_document(rows(JOB_POD, WEB, findings={"nightly-export-k8x2p": [BLOCKED]}))
+    document = status_document(Diagnosis([], rows(JOB_POD, WEB, findings={"nightly-export-k8x2p": [BLOCKED]})))
     text = dump(document, "yaml")
     assert text.startswith("apiVersion: kubectl-sidecars/v1\nkind: SidecarStatus\npods:\n")
     assert yaml.safe_load(text) == json.loads(dump(document, "json"))
 
 
 def test_empty_document():
-    assert json.loads(dump(status_document([]), "json")) == {"apiVersion": "kubectl-sidecars/v1",
-                                                             "kind": "SidecarStatus", "pods": [], "notes": []}
+    document = json.loads(dump(status_document(Diagnosis([], [])), "json"))
+    assert document == {"apiVersion": "kubectl-sidecars/v1", "kind": "SidecarStatus", "pods": [], "jobs": [],
+                        "notes": []}
 
 
 @pytest.mark.parametrize("output", ["json", "yaml"])
 def test_structured_output_keeps_unicode_readable(output):
     named = pod("café-0", containers=[container("app")], statuses=[running("app")])
-    assert "café-0" in dump(status_document(rows(named)), output)
+    assert "café-0" in dump(status_document(Diagnosis([], rows(named))), output)

@@ -1,4 +1,4 @@
-"""The catalog against the issue's table, and the public API: pod_findings, job_verdict, diagnose,
+"""The catalog against the issue's table, and the public API: pod_findings, the Job verdicts, judge,
 explain, catalog_markdown, worst_severity."""
 
 import json
@@ -6,11 +6,13 @@ import json
 import pytest
 
 from kubectl_sidecars.render.structured import diagnosis_document
-from kubectl_sidecars.rules import (CATALOG, Diagnosis, JobVerdict, catalog_markdown, diagnose, explain,
-                                    job_verdict, pod_findings, worst_severity)
-from kubectl_sidecars.rules.catalog import SEVERITIES, Finding
+from kubectl_sidecars.engine import Diagnosis, judge, pod_findings, worst_severity
+from kubectl_sidecars.rules import CATALOG, catalog_markdown, explain
+from kubectl_sidecars.rules.verdict import JobVerdict
+from kubectl_sidecars.rules.catalog import JOB, LIVE_POD, POD_TEMPLATE, PODS, SEVERITIES, Finding
+from kubectl_sidecars.snapshot import KINDS
 from tests.unit.podfactory import (cronjob_legacy_race, cronjob_native_probe, event, job, logshipper, pi_legacy,
-                                   pi_native, pod, container, running, snapshot, waiting)
+                                   pi_native, pod, container, running, snapshot, verdict_of, waiting)
 
 # The table of the issue that defined the diagnosis: code -> severity.
 ISSUE_TABLE = {
@@ -46,7 +48,8 @@ def test_every_entry_is_complete(code):
     assert rule.severity in SEVERITIES
     assert rule.title and rule.explanation and rule.remedy
     assert len(rule.explanation) > 100 and rule.title[0].isupper()
-    assert rule.scope in ("pod", "job")
+    assert rule.judges and (rule.judges <= {LIVE_POD, POD_TEMPLATE} or rule.judges == {JOB})
+    assert PODS in rule.reads and rule.reads <= set(KINDS)
 
 
 def test_explain_and_unknown_codes():
@@ -93,7 +96,7 @@ def test_rules_tolerate_a_pod_nobody_reported_on():
 def test_verdict_of_the_blocked_pi_job():
     p = pi_legacy()
     j = job("pi", template=p, active=1)
-    verdict = job_verdict(j, snapshot(p, jobs=[j], now=900))
+    verdict = verdict_of(j, snapshot(p, jobs=[j], now=900))
     assert isinstance(verdict, JobVerdict)
     assert (verdict.completions, verdict.active, verdict.status, verdict.done) == ("0/1", 1, "Running", False)
     assert "legacy sidecar \"sidecar\" is still running" in verdict.reason and verdict.reason.endswith(".")
@@ -102,10 +105,10 @@ def test_verdict_of_the_blocked_pi_job():
 def test_verdict_of_the_race_says_the_job_cannot_retry():
     p = cronjob_legacy_race()
     j = job("sidecar-cronjob-29000000", template=p, active=1, owner_cronjob="sidecar-cronjob")
-    verdict = job_verdict(j, snapshot(p, jobs=[j], now=120))
+    verdict = verdict_of(j, snapshot(p, jobs=[j], now=120))
     assert "\"sidecar-user\" failed" in verdict.reason and "neither retry nor finish" in verdict.reason
     # seconds after the app failed, the helper may still exit: the verdict does not say "never" yet
-    early = job_verdict(j, snapshot(p, jobs=[j], now=9))
+    early = verdict_of(j, snapshot(p, jobs=[j], now=9))
     assert "\"sidecar-user\" failed" in early.reason and "never" not in early.reason.lower()
 
 
@@ -113,13 +116,13 @@ def test_verdict_of_a_completed_job_and_others():
     p = cronjob_native_probe(143)
     done = job("sidecar-cronjob-29000001", template=p, succeeded=1, conditions=[("Complete", None, None)],
                completion=40)
-    verdict = job_verdict(done, snapshot(p, jobs=[done]))
+    verdict = verdict_of(done, snapshot(p, jobs=[done]))
     assert (verdict.status, verdict.done, verdict.conditions) == ("Complete", True, ["Complete"])
     assert verdict.reason == "The Job completed: 1 pod(s) succeeded in 40s."
     suspended = job("later", suspend=True)
-    assert job_verdict(suspended, snapshot(jobs=[suspended])).status == "Suspended"
+    assert verdict_of(suspended, snapshot(jobs=[suspended])).status == "Suspended"
     parallel = job("many", completions=None, parallelism=3, succeeded=2, active=1)
-    assert job_verdict(parallel, snapshot(jobs=[parallel])).completions == "2/1 of 3"
+    assert verdict_of(parallel, snapshot(jobs=[parallel])).completions == "2/1 of 3"
 
 
 def test_verdict_of_a_job_that_cannot_create_pods():
@@ -128,7 +131,7 @@ def test_verdict_of_a_job_that_cannot_create_pods():
                      "message": 'pods "quota-abcde" is forbidden: exceeded quota: compute',
                      "involvedObject": {"kind": "Job", "name": "quota", "namespace": "default"},
                      "metadata": {"namespace": "default", "name": "quota.1"}, "lastTimestamp": "2025-03-01T10:00:10Z"}
-    verdict = job_verdict(j, snapshot(jobs=[j], events=[failed_create]))
+    verdict = verdict_of(j, snapshot(jobs=[j], events=[failed_create]))
     assert verdict.status == "Pending" and "exceeded quota" in verdict.reason
 
 
@@ -140,7 +143,7 @@ def test_verdict_of_a_pod_still_stopping_its_native_sidecars():
                                                                    "startedAt": "2025-03-01T10:00:03Z",
                                                                    "finishedAt": "2025-03-01T10:00:13Z"}}
     j = job("pi-sidecar", template=p, active=1)
-    verdict = job_verdict(j, snapshot(p, jobs=[j], now=14))
+    verdict = verdict_of(j, snapshot(p, jobs=[j], now=14))
     assert "stopping its sidecars" in verdict.reason
 
 
@@ -152,7 +155,7 @@ def test_diagnosis_json_shape():
     snap = snapshot(*pods, jobs=jobs, events=[event(pods[1], "Killing", "Stopping container network-proxy",
                                                     "network-proxy", kind="Normal", init=True)])
     snap.notes.append("events: forbidden; diagnosis without events")
-    diagnosis = diagnose(snap, jobs)
+    diagnosis = judge(snap, strict=True)
     assert isinstance(diagnosis, Diagnosis)
     document = json.loads(json.dumps(diagnosis_document(diagnosis)))
     assert document["apiVersion"] == "kubectl-sidecars/v1" and document["kind"] == "SidecarDiagnosis"
@@ -162,5 +165,6 @@ def test_diagnosis_json_shape():
     assert [p["name"] for p in document["pods"]] == ["pi-x7w2n", "pi-sidecar-9fz4d", "daily-report-5mz8t"]
     first = document["pods"][0]
     assert set(first) == {"namespace", "name", "ready", "status", "findings", "unreadable"}
-    assert set(first["findings"][0]) == {"code", "severity", "container", "message", "remedy", "evidence"}
+    assert set(first["findings"][0]) == {"code", "severity", "container", "related", "message", "remedy",
+                                         "patches", "evidence"}
     assert document["notes"] == ["events: forbidden; diagnosis without events"]

@@ -1,7 +1,7 @@
 """sidecar-sigkilled, sidecar-oomkilled, sidecar-liveness-killed, sidecar-crashloop."""
 
 from tests.unit.podfactory import (container, cronjob_native_probe, event, findings_of, http_probe,
-                                   istio_legacy_deployment, logshipper, pi_native, pod, running, serious, term,
+                                   istio_legacy_deployment, logshipper, pi_native, pod, running, serious, shown, term,
                                    terminated, ts, waiting, with_code)
 
 SIGKILLED, OOM, LIVENESS, CRASHLOOP = ("sidecar-sigkilled", "sidecar-oomkilled", "sidecar-liveness-killed",
@@ -14,7 +14,7 @@ def test_sigkilled_logshipper_spells_out_the_cost():
     message = found[0].message
     assert "31s after the last app container (report)" in message
     assert "30s grace period" in message and "buffered" in message
-    remedy = found[0].remedy
+    remedy = shown(found[0])
     assert "trap" in remedy and "TERM" in remedy and "preStop" in remedy and "tini" in remedy
     assert "shareProcessNamespace is not a fix" in remedy
 
@@ -40,7 +40,7 @@ def test_normal_sidecar_ends_are_not_findings():
 
 
 def test_job_pod_completed_while_its_sidecar_shows_error_143_is_healthy():
-    from kubectl_sidecars.rules import job_verdict
+    from tests.unit.podfactory import verdict_of
     from tests.unit.podfactory import job, snapshot
 
     p = pi_native(143)
@@ -49,7 +49,7 @@ def test_job_pod_completed_while_its_sidecar_shows_error_143_is_healthy():
     assert view.status == "Completed" and view.container("network-proxy").reason == "Error"
     assert serious(findings_of(p)) == []
     j = job("pi-sidecar", template=p, succeeded=1, conditions=[("Complete", None, None)], completion=15)
-    assert job_verdict(j, snapshot(p, jobs=[j])).findings == []
+    assert verdict_of(j, snapshot(p, jobs=[j])).findings == []
 
 
 def test_oomkilled_137_is_not_sigkilled():
@@ -90,7 +90,7 @@ def test_oomkilled_in_last_state_with_limit_and_remedy():
     ], containers=[(container("api", "example/api:2.3"), running(10))])
     found = with_code(findings_of(p, now=700), OOM)
     assert [(f.severity, f.container) for f in found] == [("error", "otel-collector")]
-    assert "128Mi" in found[0].message and "memory: 256Mi" in found[0].remedy
+    assert "128Mi" in found[0].message and "memory: 256Mi" in shown(found[0])
 
 
 def test_oomkilled_once_long_ago_and_fine_since_is_a_warning():
@@ -131,7 +131,7 @@ def test_crashloop_fires_on_back_off():
     assert [(f.severity, f.container) for f in found] == [("error", "istio-proxy")]
     assert "8 time(s)" in found[0].message
     assert any("failed to load bootstrap" in e for e in found[0].evidence)
-    assert "--previous" in found[0].remedy
+    assert "--previous" in shown(found[0])
 
 
 def test_restarts_that_are_not_a_loop():

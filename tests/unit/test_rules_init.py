@@ -1,6 +1,6 @@
 """init-never-exits."""
 
-from tests.unit.podfactory import (container, findings_of, job, node, pod, running, serious, terminated, waiting,
+from tests.unit.podfactory import (container, findings_of, job, node, pod, running, serious, shown, terminated, waiting,
                                    with_code)
 
 NEVER = "init-never-exits"
@@ -17,7 +17,7 @@ def test_a_helper_as_plain_init_container_is_an_error():
     found = with_code(findings_of(_stuck(), now=300), NEVER)
     assert [(f.severity, f.container) for f in found] == [("error", "fluent-bit")]
     assert "Init:0/1" in found[0].message and "fluent-bit" in found[0].message
-    assert "restartPolicy: Always" in found[0].remedy
+    assert "restartPolicy: Always" in shown(found[0])
 
 
 def test_restart_policy_stripped_from_the_template():
@@ -36,7 +36,7 @@ def test_a_plain_init_step_running_long_is_a_note_then_only_a_warning():
     # six minutes of a migration: worth a note, not an alarm, and no "make it a sidecar"
     noted = with_code(findings_of(p, now=365), NEVER)
     assert [f.severity for f in noted] == ["info"]
-    assert "restartPolicy" not in noted[0].remedy and "kubectl logs" in noted[0].remedy
+    assert "restartPolicy" not in shown(noted[0]) and "kubectl logs" in shown(noted[0])
     found = with_code(findings_of(p, now=1000), NEVER)
     assert [f.severity for f in found] == ["warning"]
 
@@ -74,7 +74,7 @@ def test_one_shot_git_sync_cloning_for_minutes_is_not_an_error():
         assert with_code(findings_of(_init(spec), now=125), NEVER) == [], spec["name"]
         noted = with_code(findings_of(_init(spec), now=365), NEVER)
         assert [f.severity for f in noted] == ["info"], spec["name"]
-        assert "restartPolicy: Always" not in noted[0].remedy
+        assert "restartPolicy: Always" not in shown(noted[0])
 
 
 def test_git_sync_without_one_time_as_a_plain_init_container_is_an_error():
@@ -82,7 +82,7 @@ def test_git_sync_without_one_time_as_a_plain_init_container_is_an_error():
                      args=["--repo=https://github.com/example/dags", "--period=60s"])
     found = with_code(findings_of(_init(spec), now=125), NEVER)
     assert [(f.severity, f.container) for f in found] == [("error", "git-sync")]
-    assert "restartPolicy: Always" in found[0].remedy
+    assert "restartPolicy: Always" in shown(found[0])
 
 
 def test_vault_agent_init_that_keeps_running_is_failing_to_authenticate():
@@ -93,7 +93,7 @@ def test_vault_agent_init_that_keeps_running_is_failing_to_authenticate():
     found = with_code(findings_of(_init(spec), now=365), NEVER)
     assert [f.severity for f in found] == ["warning"]
     assert "authentication" in found[0].message
-    assert "restartPolicy: Always" not in found[0].remedy and "vault.hashicorp.com/role" in found[0].remedy
+    assert "restartPolicy: Always" not in shown(found[0]) and "vault.hashicorp.com/role" in shown(found[0])
 
 
 def test_an_init_container_with_ports_is_a_warning_then_an_error():
@@ -105,11 +105,11 @@ def test_an_init_container_with_ports_is_a_warning_then_an_error():
 
 
 def test_verdict_of_a_job_waiting_on_a_slow_init_step_does_not_say_never():
-    from kubectl_sidecars.rules import job_verdict
+    from tests.unit.podfactory import verdict_of
     from tests.unit.podfactory import snapshot
 
     p = _stuck(name="migrate", image="example/migrate:7", owner=("Job", "migrate"))
     j = job("migrate", template=p, active=1)
-    verdict = job_verdict(j, snapshot(p, jobs=[j], now=400))
+    verdict = verdict_of(j, snapshot(p, jobs=[j], now=400))
     assert verdict.reason.startswith("Not done yet") and "never" not in verdict.reason.lower()
     assert "\"migrate\" is still running" in verdict.reason

@@ -1,9 +1,8 @@
 """job-blocked-by-legacy-sidecar, pod-failure-policy-matches-sidecar, job-failed-by-sidecar."""
 
-from kubectl_sidecars.rules import job_verdict
 from kubectl_sidecars.rules.catalog import CATALOG
-from tests.unit.podfactory import (container, findings_of, job, pi_legacy, pi_native, pod, running, serious,
-                                   snapshot, terminated, with_code)
+from tests.unit.podfactory import (container, findings_of, job, pi_legacy, pi_native, pod, running, serious, shown,
+                                   snapshot, terminated, verdict_of, with_code)
 
 BLOCKED = "job-blocked-by-legacy-sidecar"
 
@@ -13,7 +12,7 @@ def test_blocked_fires_on_the_pi_job_with_a_plain_sidecar():
     assert [(f.severity, f.container) for f in found] == [("error", "sidecar")]
     finding = found[0]
     assert "still running" in finding.message and "Job pi" in finding.message
-    assert "restartPolicy: Always" in finding.remedy and "initContainers:" in finding.remedy
+    assert "restartPolicy: Always" in shown(finding) and "initContainers:" in shown(finding)
     assert any("pi (app): terminated, exit 0" in e for e in finding.evidence)
 
 
@@ -24,8 +23,8 @@ def test_blocked_remedy_shows_a_startup_probe_for_a_sidecar_with_a_port():
          running(2)),
     ])
     finding = with_code(findings_of(p), BLOCKED)[0]
-    assert "startupProbe:" in finding.remedy and "port: 5432" in finding.remedy
-    assert "cloud-sql-proxy removed from this list" in finding.remedy
+    assert "startupProbe:" in shown(finding) and "port: 5432" in shown(finding)
+    assert "cloud-sql-proxy removed from this list" in shown(finding)
 
 
 def test_blocked_names_the_strongest_sidecar_once_and_mentions_the_others():
@@ -38,7 +37,7 @@ def test_blocked_names_the_strongest_sidecar_once_and_mentions_the_others():
     found = with_code(findings_of(p), BLOCKED)
     assert [f.container for f in found] == ["istio-proxy"]
     assert "fluent-bit" in found[0].message
-    assert "sidecar.istio.io/nativeSidecar" in found[0].remedy
+    assert "sidecar.istio.io/nativeSidecar" in shown(found[0])
 
 
 def test_blocked_does_not_fire_on_the_native_variant():
@@ -95,14 +94,14 @@ def _policy(operator, values, action="FailJob", container_name=None):
 
 def _policy_findings(policy, template=None):
     j = job("train", template=template or _native_template(), pod_failure_policy=policy, active=1)
-    return job_verdict(j, snapshot(jobs=[j])).findings
+    return verdict_of(j, snapshot(jobs=[j])).findings
 
 
 def test_policy_in_137_without_container_name_matches_the_sidecar():
     found = _policy_findings(_policy("In", [137]))
     assert [(f.code, f.severity) for f in found] == [("pod-failure-policy-matches-sidecar", "warning")]
     assert "rules[1]" in found[0].message and "proxy" in found[0].message
-    assert "containerName: main" in found[0].remedy
+    assert "containerName: main" in shown(found[0])
 
 
 def test_policy_not_in_matches_sidecar_signals():
@@ -128,7 +127,7 @@ def test_failed_job_whose_legacy_sidecar_failed_the_pod():
     ])
     j = job("etl", template=p, failed=1, conditions=[("Failed", "DeadlineExceeded",
                                                       "Job was active longer than specified deadline")])
-    verdict = job_verdict(j, snapshot(p, jobs=[j]))
+    verdict = verdict_of(j, snapshot(p, jobs=[j]))
     found = [f for f in verdict.findings if f.code == "job-failed-by-sidecar"]
     assert [(f.container, f.severity) for f in found] == [("cloud-sql-proxy", "error")]
     assert verdict.status == "Failed" and verdict.done
@@ -140,7 +139,7 @@ def test_failed_job_by_pod_failure_policy_on_a_sidecar():
     j = job("train", template=template, failed=1, conditions=[(
         "Failed", "PodFailurePolicy", "Container proxy for pod default/train-abc12 failed with exit code 137 "
                                       "matching FailJob rule at index 1")])
-    found = [f for f in job_verdict(j, snapshot(jobs=[j])).findings if f.code == "job-failed-by-sidecar"]
+    found = [f for f in verdict_of(j, snapshot(jobs=[j])).findings if f.code == "job-failed-by-sidecar"]
     assert [f.container for f in found] == ["proxy"]
 
 
@@ -152,7 +151,7 @@ def test_failed_job_by_its_app_is_not_blamed_on_sidecars():
     ], containers=[(container("calc", "python:3.12"), terminated(2, 5, 399))])
     j = job("calc", template=p, failed=7, conditions=[("Failed", "BackoffLimitExceeded",
                                                        "Job has reached the specified backoff limit")])
-    verdict = job_verdict(j, snapshot(p, jobs=[j], now=900))
+    verdict = verdict_of(j, snapshot(p, jobs=[j], now=900))
     assert verdict.findings == []
     assert verdict.reason.startswith("The Job failed (BackoffLimitExceeded")
 
@@ -160,7 +159,7 @@ def test_failed_job_by_its_app_is_not_blamed_on_sidecars():
 def test_complete_job_has_no_job_findings():
     p = pi_native()
     j = job("pi-sidecar", template=p, succeeded=1, conditions=[("Complete", None, None)], completion=15)
-    verdict = job_verdict(j, snapshot(p, jobs=[j]))
+    verdict = verdict_of(j, snapshot(p, jobs=[j]))
     assert verdict.findings == [] and verdict.status == "Complete" and verdict.completions == "1/1"
     assert CATALOG["job-failed-by-sidecar"].severity == "error"
 
@@ -264,9 +263,9 @@ def test_weak_evidence_kinds_are_the_classifier_s():
 def test_verdict_of_a_job_with_a_second_worker_still_busy():
     p = _two_workers()
     j = job("nightly-export", template=p, active=1)
-    verdict = job_verdict(j, snapshot(p, jobs=[j], now=400))
+    verdict = verdict_of(j, snapshot(p, jobs=[j], now=400))
     assert verdict.reason.startswith("The Job is running") and "never" not in verdict.reason.lower()
-    late = job_verdict(j, snapshot(p, jobs=[j], now=100 + 11 * 60))
+    late = verdict_of(j, snapshot(p, jobs=[j], now=100 + 11 * 60))
     assert late.reason.startswith("Not done yet") and "\"export-orders\" is still running" in late.reason
     assert late.reason.count(". ") == 0 and late.reason.endswith(".")
 
@@ -279,5 +278,5 @@ def test_failed_job_whose_app_failed_beside_a_log_shipper_is_not_blamed_on_it():
                     terminated(2, 4, 5))])
     j = job("report", template=p, failed=1, backoff_limit=0, conditions=[(
         "Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit")])
-    verdict = job_verdict(j, snapshot(p, jobs=[j], now=120))
+    verdict = verdict_of(j, snapshot(p, jobs=[j], now=120))
     assert verdict.findings == [] and "because of sidecar" not in verdict.reason

@@ -4,8 +4,8 @@ import copy
 
 import pytest
 
-from tests.unit.podfactory import (container, findings_of, istio_legacy_deployment, logshipper, pi_legacy, pod,
-                                   running, terminated, with_code)
+from tests.unit.podfactory import (container, findings_of, istio_legacy_deployment, logshipper, pi_legacy, pod, running,
+                                   shown, terminated, with_code)
 
 LEGACY, WORKAROUND = "legacy-sidecar", "legacy-workaround"
 
@@ -13,7 +13,7 @@ LEGACY, WORKAROUND = "legacy-sidecar", "legacy-workaround"
 def test_legacy_sidecar_is_info_with_the_migrated_container():
     found = with_code(findings_of(pi_legacy()), LEGACY)
     assert [(f.severity, f.container) for f in found] == [("info", "sidecar")]
-    remedy = found[0].remedy
+    remedy = shown(found[0])
     assert "initContainers:" in remedy and "restartPolicy: Always" in remedy and "image: hwchiu/netutils" in remedy
     assert "kube-api-access" not in remedy  # the service-account mount is added by admission, not written
 
@@ -21,7 +21,7 @@ def test_legacy_sidecar_is_info_with_the_migrated_container():
 def test_injected_legacy_sidecar_points_at_the_injector():
     found = with_code(findings_of(istio_legacy_deployment()), LEGACY)
     assert [f.container for f in found] == ["istio-proxy"]
-    assert "sidecar.istio.io/nativeSidecar: 'true'" in found[0].remedy
+    assert "sidecar.istio.io/nativeSidecar: 'true'" in shown(found[0])
     assert "stopped together with it" in found[0].message  # a Deployment pod is not meant to finish
 
 
@@ -70,7 +70,8 @@ def test_ordinary_commands_are_not_workarounds():
 def test_yaml_snippets_read_back_as_the_same_values():
     import yaml
 
-    from kubectl_sidecars.rules.common import native_sidecar_spec, to_yaml
+    from kubectl_sidecars.render.patches import to_yaml
+    from kubectl_sidecars.rules.common import native_sidecar_spec
 
     tricky = ["--domain", "$(POD_NAMESPACE).svc.cluster.local", "2", "0755", "10:30", ".inf", "true", "no", "~",
               "- x", "a: b", "a #b", "*", "&anchor", "!tag", "{a}", "[a]", "---", "--", "multi\nline", "tab\there",
@@ -78,24 +79,24 @@ def test_yaml_snippets_read_back_as_the_same_values():
     spec = {"name": "proxy", "image": "docker.io/istio/proxyv2:1.22.0", "args": tricky,
             "ports": [{"containerPort": 15090, "protocol": "TCP"}],
             "env": [{"name": "A", "value": "true"}], "resources": {"limits": {"cpu": "2", "memory": "1Gi"}}}
-    migrated = native_sidecar_spec(spec)
+    migrated, _ = native_sidecar_spec(spec)
     assert yaml.safe_load(to_yaml({"spec": {"initContainers": [migrated]}})) == {
         "spec": {"initContainers": [migrated]}}
     assert migrated["restartPolicy"] == "Always"
     assert migrated["startupProbe"] == {"tcpSocket": {"port": 15090}, "periodSeconds": 1, "failureThreshold": 30}
 
 
-def test_every_remedy_snippet_is_valid_yaml():
+def test_every_patch_is_shown_as_yaml_that_reads_back_as_the_patch():
     import yaml
 
-    from kubectl_sidecars.render.report import _chunks
+    from kubectl_sidecars.render.patches import patch_yaml
     from tests.unit.podfactory import cronjob_legacy_race
 
-    for p in (pi_legacy(), istio_legacy_deployment(), logshipper(), cronjob_legacy_race()):
-        for finding in findings_of(p):
-            for chunk in _chunks(finding.remedy):
-                if any(line.startswith(("spec:", "metadata:")) for line in chunk):
-                    assert isinstance(yaml.safe_load("\n".join(chunk)), dict), finding.code
+    patches = [p for pod_dict in (pi_legacy(), istio_legacy_deployment(), logshipper(), cronjob_legacy_race())
+               for finding in findings_of(pod_dict) for p in finding.patches]
+    assert patches
+    for patch in patches:
+        assert yaml.safe_load(patch_yaml(patch)) == patch.patch
 
 
 # --- a sidecar's own postStart gate is no workaround; pods built by workflow controllers -----------
@@ -135,13 +136,13 @@ def test_legacy_sidecar_of_a_workflow_pod_has_nothing_to_migrate():
                    (container("main", "docker/whalesay:latest", command=["cowsay", "hello"]), terminated(0, 3, 10))])
     found = with_code(findings_of(argo), LEGACY)
     assert [f.container for f in found] == ["wait"]
-    assert "Argo Workflows" in found[0].remedy and "Nothing to migrate" in found[0].remedy
-    assert "initContainers" not in found[0].remedy
+    assert "Argo Workflows" in shown(found[0]) and "Nothing to migrate" in shown(found[0])
+    assert "initContainers" not in shown(found[0])
     assert "nothing to migrate" in found[0].message
     # the same container in a Job's pod gets the migration
     job_pod = copy.deepcopy(argo)
     job_pod["metadata"]["ownerReferences"][0].update(kind="Job", name="hello", apiVersion="batch/v1")
-    assert "initContainers:" in with_code(findings_of(job_pod), LEGACY)[0].remedy
+    assert "initContainers:" in shown(with_code(findings_of(job_pod), LEGACY)[0])
 
 
 def test_each_legacy_sidecar_gets_its_own_remedy():
@@ -151,6 +152,6 @@ def test_each_legacy_sidecar_gets_its_own_remedy():
         (container("istio-proxy", "docker.io/istio/proxyv2:1.22.0"), running(2)),
         (container("fluent-bit", "fluent/fluent-bit:3.1"), running(2)),
     ])
-    remedies = {f.container: f.remedy for f in with_code(findings_of(p), LEGACY)}
+    remedies = {f.container: shown(f) for f in with_code(findings_of(p), LEGACY)}
     assert "sidecar.istio.io/nativeSidecar" in remedies["istio-proxy"]
     assert "- name: fluent-bit" in remedies["fluent-bit"] and "nativeSidecar" not in remedies["fluent-bit"]

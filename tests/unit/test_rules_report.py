@@ -1,7 +1,7 @@
 """render_report(): the human report of `kubectl sidecars diagnose`."""
 
 from kubectl_sidecars.render.report import render_report
-from kubectl_sidecars.rules import diagnose
+from kubectl_sidecars.engine import judge
 from tests.unit.podfactory import (at, container, cronjob_legacy_race, job, logshipper, pi_native, pod, running,
                                    snapshot, terminated)
 
@@ -9,7 +9,7 @@ from tests.unit.podfactory import (at, container, cronjob_legacy_race, job, logs
 def _report(*pods, jobs=(), color=False, notes=(), now=600):
     snap = snapshot(*pods, jobs=jobs, now=now)
     snap.notes.extend(notes)
-    return render_report(diagnose(snap, list(jobs)), at(now), color)
+    return render_report(judge(snap, strict=True), at(now), color)
 
 
 def test_job_verdict_comes_first_then_pods_and_findings():
@@ -26,8 +26,8 @@ def test_job_verdict_comes_first_then_pods_and_findings():
                  "restartPolicy: Always", "ERROR    app-started-before-sidecar-ready   container sidecar-user"):
         assert part in text, part
     # the migrated YAML is shown once, then referred to
-    assert text.count("- name: slow-sidecar") == 1
-    assert "(the YAML shown for job-blocked-by-legacy-sidecar above)" in text
+    assert text.count("$patch: delete") == 1
+    assert "(the patch shown for job-blocked-by-legacy-sidecar above)" in text
 
 
 def test_healthy_pod_and_complete_job():
@@ -86,7 +86,7 @@ def test_json_keeps_the_cluster_s_strings_as_they_are_and_escapes_them_once():
         (container("main", "busybox:1.36"), terminated(0, 3, 9)),
         (container("log\x1b[2J-sidecar", "busybox:1.36"), running(3)),
     ])
-    text = dump(diagnosis_document(diagnose(snapshot(evil, now=600), [])), "json")
+    text = dump(diagnosis_document(judge(snapshot(evil, now=600), strict=True)), "json")
     assert "\x1b" not in text and "\\x1b" not in text  # no raw escape, and no second, textual escaping
     findings = json.loads(text)["pods"][0]["findings"]
     blocked = next(f for f in findings if f["code"] == "job-blocked-by-legacy-sidecar")

@@ -1,9 +1,9 @@
 """app-started-before-sidecar-ready, sidecar-startup-failed, sidecar-not-ready, no-startup-probe,
 init-before-sidecar."""
 
-from tests.unit.podfactory import (container, cronjob_legacy_race, cronjob_native_probe, event, findings_of,
-                                   http_probe, istio_legacy_deployment, logshipper, pod, running, serious, term,
-                                   terminated, waiting, with_code)
+from tests.unit.podfactory import (container, cronjob_legacy_race, cronjob_native_probe, event, findings_of, http_probe,
+                                   istio_legacy_deployment, logshipper, pod, running, serious, shown, term, terminated,
+                                   waiting, with_code)
 
 RACE, STARTUP, NOT_READY, NO_PROBE, INIT_FIRST = ("app-started-before-sidecar-ready", "sidecar-startup-failed",
                                                   "sidecar-not-ready", "no-startup-probe", "init-before-sidecar")
@@ -15,7 +15,7 @@ def test_race_with_a_legacy_helper_in_a_never_pod_is_an_error():
     message = found[0].message
     assert "failed 0s later (exit 1" in message and "slow-sidecar had started only 2s before the app" in message
     assert "cannot succeed" in message
-    assert "startupProbe" in found[0].remedy and "initContainers" in found[0].remedy
+    assert "startupProbe" in shown(found[0]) and "initContainers" in shown(found[0])
 
 
 def test_race_that_cost_a_restart_is_a_warning():
@@ -48,7 +48,7 @@ def test_race_with_a_native_sidecar_without_startup_probe():
     ], containers=[(container("migrate", "example/migrate:1"), running(8, restarts=1, last=term(3, 3, 4)))])
     found = with_code(findings_of(p), RACE)
     assert [(f.severity, f.container) for f in found] == [("warning", "migrate")]
-    assert "tcpSocket" in found[0].remedy and "6432" in found[0].remedy
+    assert "tcpSocket" in shown(found[0]) and "6432" in shown(found[0])
 
 
 def test_no_race_when_the_sidecar_was_up_long_before():
@@ -102,7 +102,7 @@ def test_startup_failed_on_image_pull():
     found = findings_of(p)
     assert serious(found) == [(STARTUP, "vault-agent")]
     assert "ImagePullBackOff" in found[0].message and "main cannot start" in found[0].message
-    assert "imagePullSecrets" in found[0].remedy
+    assert "imagePullSecrets" in shown(found[0])
 
 
 def test_startup_failed_on_a_startup_probe_that_never_passes():
@@ -113,7 +113,7 @@ def test_startup_failed_on_a_startup_probe_that_never_passes():
     found = findings_of(p, events=events)
     assert serious(found) == [(STARTUP, "vault-agent")]
     assert any("Startup probe failed" in e for e in found[0].evidence)
-    assert "failureThreshold: 30" in found[0].remedy
+    assert "failureThreshold: 30" in shown(found[0])
 
 
 def test_startup_within_the_probe_budget_is_not_a_finding():
@@ -154,7 +154,7 @@ def test_no_startup_probe_is_info_and_derives_a_probe_from_the_port():
             containers=[(container("pi", "perl:5.34.0"), running(3))])
     found = with_code(findings_of(p), NO_PROBE)
     assert [(f.severity, f.container) for f in found] == [("info", "network-proxy")]
-    assert "port: 5000" in found[0].remedy
+    assert "port: 5000" in shown(found[0])
 
 
 def test_no_startup_probe_is_info_for_the_logshipper_and_absent_with_a_probe_or_post_start():
@@ -176,7 +176,7 @@ def test_init_container_before_the_proxy_it_needs():
     ], containers=[(container("svc", "example/svc:1"), running(7))])
     found = with_code(findings_of(p), INIT_FIRST)
     assert [(f.severity, f.container) for f in found] == [("info", "mysql-client")]
-    assert "restartPolicy: Always" in found[0].remedy
+    assert "restartPolicy: Always" in shown(found[0])
 
 
 def test_init_container_failing_before_the_proxy_is_a_warning():
@@ -242,7 +242,7 @@ def test_race_with_a_sidecar_whose_port_the_app_points_at_is_an_error():
 
 
 def test_race_with_a_proxy_stays_an_error_and_fails_the_job_by_the_sidecar():
-    from kubectl_sidecars.rules import job_verdict
+    from tests.unit.podfactory import verdict_of
     from tests.unit.podfactory import job, snapshot
 
     spec = container("cloud-sql-proxy", "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.0",
@@ -253,6 +253,6 @@ def test_race_with_a_proxy_stays_an_error_and_fails_the_job_by_the_sidecar():
     assert "proxy" in found[0].message
     j = job("report", template=p, failed=1, backoff_limit=0, conditions=[(
         "Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit")])
-    culprits = [f.container for f in job_verdict(j, snapshot(p, jobs=[j], now=120)).findings
+    culprits = [f.container for f in verdict_of(j, snapshot(p, jobs=[j], now=120)).findings
                 if f.code == "job-failed-by-sidecar"]
     assert culprits == ["cloud-sql-proxy"]

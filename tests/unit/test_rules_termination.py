@@ -1,7 +1,7 @@
 """stuck-terminating."""
 
-from tests.unit.podfactory import container, findings_of, istio_legacy_deployment, node, pod, running, terminated, \
-    with_code
+from tests.unit.podfactory import (container, findings_of, istio_legacy_deployment, node, pod, running, shown,
+                                   terminated, with_code)
 
 STUCK = "stuck-terminating"
 
@@ -19,7 +19,7 @@ def _deleted(at, proxy_running=True):
 def test_terminating_long_past_the_grace_period_with_a_running_sidecar():
     found = with_code(findings_of(_deleted(60), now=900, nodes=[node(ready=False)]), STUCK)
     assert [(f.severity, f.container) for f in found] == [("warning", "istio-proxy")]
-    assert "NotReady" in found[0].message and "--force" in found[0].remedy
+    assert "NotReady" in found[0].message and "--force" in shown(found[0])
 
 
 def test_never_started_native_sidecar_mentions_the_upstream_bug():
@@ -50,7 +50,7 @@ def test_terminating_on_a_lost_node_names_the_cause_not_the_sidecar():
     assert [(f.severity, f.container) for f in found] == [("warning", None)]
     message = found[0].message
     assert "status.reason: NodeLost" in message and "DisruptionTarget: DeletionByTaintManager" in message
-    assert "not the cause" in message and "--force" in found[0].remedy
+    assert "not the cause" in message and "--force" in shown(found[0])
     # the condition alone names it too
     p["status"].pop("reason")
     assert "DeletionByTaintManager" in with_code(findings_of(p, now=7200), STUCK)[0].message

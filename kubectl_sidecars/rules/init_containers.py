@@ -3,9 +3,11 @@
 from typing import Optional
 
 from kubectl_sidecars.model import ContainerView, PodView
-from kubectl_sidecars.rules.catalog import ERROR, INFO, WARNING, rule
-from kubectl_sidecars.model.classify import helper_evidence, words
-from kubectl_sidecars.rules.common import ended, seconds, state_line, to_yaml, took
+from kubectl_sidecars.model.classify import helper_evidence
+from kubectl_sidecars.model.timeutil import seconds_between
+from kubectl_sidecars.model.vocabulary import words
+from kubectl_sidecars.rules.catalog import ERROR, INFO, JOBS, NODES, PODS, WARNING, Fix, rule
+from kubectl_sidecars.rules.common import container_patch, ended, state_line, took
 from kubectl_sidecars.rules.versions import kubelet_version
 from kubectl_sidecars.snapshot import Snapshot
 
@@ -33,24 +35,11 @@ def one_shot(container: ContainerView) -> Optional[str]:
     return None
 
 
-def template_spec(pod: PodView, snapshot: Snapshot) -> Optional[dict]:
-    """The pod template the pod was made from, when the snapshot holds its owner."""
-    owner = pod.owner or {}
-    if owner.get("kind") == "Job":
-        job = snapshot.job(pod.namespace, owner.get("name") or "")
-        return (((job or {}).get("spec") or {}).get("template") or {}).get("spec") if job else None
-    for workload in snapshot.workloads:
-        metadata = workload.get("metadata") or {}
-        if metadata.get("name") == owner.get("name") and metadata.get("namespace") == pod.namespace:
-            return ((workload.get("spec") or {}).get("template") or {}).get("spec")
-    return None
-
-
 def stripped(pod: PodView, snapshot: Snapshot, container: ContainerView) -> bool:
     """The template makes this container a native sidecar, but the pod it produced has no restartPolicy."""
-    spec = template_spec(pod, snapshot) or {}
-    return any(c.get("name") == container.name and c.get("restartPolicy") == "Always"
-               for c in spec.get("initContainers") or [])
+    template = snapshot.template_of(pod)
+    declared = template.container(container.name) if template else None
+    return declared is not None and declared.type == "sidecar"
 
 
 @rule("init-never-exits", ERROR,
@@ -68,7 +57,7 @@ after 15 (5 for vault-agent-init, whose authentication is then not completing)."
       remedy="""
 Give the container restartPolicy: Always (Kubernetes >= 1.29, or 1.28 with the SidecarContainers gate on the
 API server and every kubelet). If the field disappears on submit, upgrade the control plane or fix the webhook
-that drops it.""")
+that drops it.""", reads=(PODS, JOBS, NODES))
 def init_never_exits(rule, pod: PodView, snapshot: Snapshot):
     if pod.deleted or ended(pod) or pod.initialized:
         return
@@ -76,7 +65,7 @@ def init_never_exits(rule, pod: PodView, snapshot: Snapshot):
     for container in pod.inits:
         if container.state != "running":
             continue
-        ran = seconds(container.started_at, snapshot.now)
+        ran = seconds_between(container.started_at, snapshot.now)
         was_stripped = stripped(pod, snapshot, container)
         once = None if was_stripped else one_shot(container)
         helper = None if once else helper_evidence(container.spec)
@@ -116,12 +105,11 @@ def init_never_exits(rule, pod: PodView, snapshot: Snapshot):
         message = (f"{container.name} is a plain init container (no restartPolicy) and has been running for "
                    f"{took(ran)}, so the pod stays in {pod.status} and its app containers never start")
         message += "; " + "; ".join(reasons) + "."
-        snippet = {"spec": {"initContainers": [{"name": container.name, "restartPolicy": "Always"}]}}
-        remedy = ("If it is meant to run alongside the app, make it a native sidecar:\n" + to_yaml(snippet)
-                  + "\nThis needs Kubernetes >= 1.29 (1.28 with the SidecarContainers gate on the API server and "
-                  "the kubelets). If the field is dropped on submit, upgrade the control plane or fix the webhook "
-                  "(kubectl get mutatingwebhookconfigurations). If it is a real init step that is only slow, "
-                  "ignore this.")
+        remedy = Fix("If it is meant to run alongside the app, make it a native sidecar (the patch below). "
+                     "This needs Kubernetes >= 1.29 (1.28 with the SidecarContainers gate on the API server and "
+                     "the kubelets). If the field is dropped on submit, upgrade the control plane or fix the webhook "
+                     "(kubectl get mutatingwebhookconfigurations). If it is a real init step that is only slow, "
+                     "ignore this.", (container_patch(pod, snapshot, container, {"restartPolicy": "Always"}),))
         yield rule.finding(container.name, message, remedy, evidence, severity=severity)
 
 
