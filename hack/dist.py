@@ -4,7 +4,9 @@
 The archive holds three regular files:
   kubectl-sidecars           a Python zipapp (`#!/usr/bin/env python3`) with the package and its runtime
                              dependencies, all pure Python, so one archive serves every platform krew lists;
-  kubectl_complete-sidecars  the shell completion entry point kubectl 1.26+ looks for on PATH;
+                             it starts with hack/zipapp/__main__.py and kubectl_sidecars_bundle.py;
+  kubectl_complete-sidecars  the shell completion entry point kubectl 1.26+ looks for on PATH
+                             (hack/zipapp/kubectl_complete_sidecars.py);
   LICENSE
 
 The bundled dependencies are pinned below, with the sha256 of each file, for the oldest Python the plugin
@@ -18,9 +20,11 @@ Downloads go to a cache (default ~/.cache/kubectl-sidecars/dist), so later build
 """
 
 import argparse
+import ast
 import configparser
 import gzip
 import hashlib
+import importlib.util
 import io
 import os
 import re
@@ -37,6 +41,12 @@ PLUGIN = "sidecars"
 HOMEPAGE = "https://github.com/kubectl-sidecars/kubectl-sidecars"
 RELEASE_URI = HOMEPAGE + "/releases/download/v{version}/kubectl-sidecars-{version}.tar.gz"
 OLDEST_PYTHON = "3.9"
+# What runs on the user's machine before the plugin: real modules, written into the archive as they are,
+# but for the boot module's BUNDLE_ID line.
+ZIPAPP_SOURCES = REPO / "hack" / "zipapp"
+BOOT = "kubectl_sidecars_bundle.py"
+COMPLETER = "kubectl_complete_sidecars.py"
+BUNDLE_ID_SHAPE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]*")
 
 # kubernetes 35.0.0 is the last pure-Python line of the client (36 adds aiohttp, 37 pydantic-core); the
 # others are the newest releases that still support Python 3.9, resolved for it by pip.
@@ -64,169 +74,6 @@ COMPILED_SUFFIXES = (".so", ".pyd", ".dylib", ".dll", ".a", ".lib", ".o")
 # Fixed times keep the archive's sha256 a function of its contents (zip cannot go below 1980).
 EPOCH = int(os.environ.get("SOURCE_DATE_EPOCH", "315532800"))
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-
-# --- what runs on the user's machine -------------------------------------------------------------------
-
-# Kept to syntax every python3 can parse, so a too old interpreter gets this message, not a SyntaxError.
-MAIN_PY = '''\
-import sys
-if sys.version_info < (3, 9):
-    sys.stderr.write("error: kubectl-sidecars needs Python 3.9 or newer; python3 is %d.%d\\n"
-                     % sys.version_info[:2])
-    sys.exit(2)
-import kubectl_sidecars_bundle
-kubectl_sidecars_bundle.run()
-'''
-
-BOOT_PY = '''\
-"""Starts kubectl-sidecars from its zipapp.
-
-Importing a few hundred modules straight from a zip costs seconds on every run (zipimport cannot cache
-bytecode), so the bundled libraries (everything in the zip but its two starters) are extracted once to a
-cache folder named after their hash ($KUBECTL_SIDECARS_CACHE, else $XDG_CACHE_HOME/kubectl-sidecars, else
-~/.cache/kubectl-sidecars, then bundles/<id>), where Python keeps their bytecode. When that folder cannot
-be written, they are imported from the zip itself.
-Only the bundle and the standard library are importable: site-packages of the python3 that runs the
-zipapp cannot change what the plugin runs.
-"""
-
-import os
-import sys
-
-BUNDLE_ID = "@BUNDLE_ID@"
-STARTERS = ("__main__.py", "kubectl_sidecars_bundle.py")
-COMPLETE_PREFIX = "kubectl_complete-"
-
-
-def _cache_root():
-    root = os.environ.get("KUBECTL_SIDECARS_CACHE")
-    if not root:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        root = os.path.join(base, "kubectl-sidecars")
-    return os.path.join(root, "bundles")
-
-
-def _extract(archive):
-    """The folder holding the extracted libraries, or None when it cannot be made."""
-    import shutil
-    import tempfile
-    import zipfile
-
-    parent = _cache_root()
-    target = os.path.join(parent, BUNDLE_ID)
-    marker = os.path.join(target, ".complete")
-    if os.path.isfile(marker):
-        return target
-    try:
-        os.makedirs(parent, exist_ok=True)
-        staging = tempfile.mkdtemp(prefix=".extract-", dir=parent)
-        try:
-            with zipfile.ZipFile(archive) as bundle:
-                for info in bundle.infolist():
-                    name = info.filename
-                    if name in STARTERS or name.endswith("/"):
-                        continue
-                    parts = name.split("/")
-                    if any(part in ("", ".", "..") for part in parts):
-                        continue
-                    path = os.path.join(staging, *parts)
-                    os.makedirs(os.path.dirname(path), exist_ok=True)
-                    with bundle.open(info) as source, open(path, "wb") as sink:
-                        shutil.copyfileobj(source, sink)
-            open(os.path.join(staging, ".complete"), "w").close()
-            if os.path.isdir(target) and not os.path.isfile(marker):  # left incomplete: replace it
-                shutil.rmtree(target, ignore_errors=True)
-            try:
-                os.rename(staging, target)
-            except OSError:
-                if not os.path.isfile(marker):  # another run did not win the race either
-                    raise
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        _prune(parent)
-        return target
-    except Exception:
-        return None
-
-
-def _prune(parent):
-    """Removes what older versions extracted (each new version extracts once)."""
-    import shutil
-
-    for name in os.listdir(parent):
-        if name != BUNDLE_ID and not name.startswith("."):
-            shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
-
-
-def _isolate(lib, archive):
-    import site
-
-    skip = set()
-    for getter in ("getsitepackages", "getusersitepackages"):
-        try:
-            found = getattr(site, getter)()
-        except Exception:
-            continue
-        skip.update([found] if isinstance(found, str) else found)
-    skip = set(os.path.normcase(os.path.abspath(p)) for p in skip)
-    skip.add(os.path.normcase(os.path.abspath(archive)))
-    skip.add(os.path.normcase(os.path.abspath(lib)))
-    rest = [p for p in sys.path if p and os.path.normcase(os.path.abspath(p)) not in skip]
-    sys.path[:] = [lib] + rest
-
-
-def _stop_on_interrupt(entry):
-    """Until kubectl_sidecars.entry takes over: Ctrl-C while the libraries are extracted or imported is
-    what it is later (one line, or none for completion, and exit 130), never a traceback."""
-    import signal
-
-    message = b"" if entry == "complete" else b"error: interrupted\\n"
-
-    def interrupted(signum, frame):
-        try:
-            os.write(2, message)
-        except OSError:
-            pass
-        os._exit(130)
-
-    signal.signal(signal.SIGINT, interrupted)
-
-
-def run(entry=None):
-    archive = os.path.dirname(os.path.abspath(__file__))
-    if entry is None:
-        entry = "complete" if os.path.basename(sys.argv[0]).startswith(COMPLETE_PREFIX) else "cli"
-    _stop_on_interrupt(entry)
-    lib = _extract(archive)
-    if lib is None:
-        lib = archive  # zipimport: slower, but needs no writable folder
-    else:
-        # The extracted copy is this program's own cache: keep bytecode there even under
-        # PYTHONDONTWRITEBYTECODE, or every run would compile the Kubernetes client again.
-        sys.dont_write_bytecode = False
-    _isolate(lib, archive)
-    if entry == "complete":
-        from kubectl_sidecars.entry import complete as main
-    else:
-        from kubectl_sidecars.entry import main
-    main()
-'''
-
-COMPLETE_PY = '''\
-#!/usr/bin/env python3
-"""Shell completion for `kubectl sidecars`: kubectl 1.26+ runs kubectl_complete-sidecars from PATH.
-It starts the kubectl-sidecars zipapp beside it (this file may be a symlink to the installed one)."""
-import os
-import sys
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "kubectl-sidecars"))
-if sys.version_info >= (3, 9):
-    import kubectl_sidecars_bundle
-    kubectl_sidecars_bundle.run("complete")
-else:
-    sys.stdout.write(":4\\n")
-'''
-
 
 class DistError(Exception):
     pass
@@ -419,12 +266,51 @@ def bundle_id(lib: Path, version: str) -> str:
     return f"{version}-{digest.hexdigest()[:16]}"
 
 
+def zipapp_starters():
+    """The starters the boot module names (the zip entries it never extracts), which hack/zipapp/ holds."""
+    spec = importlib.util.spec_from_file_location(BOOT[:-len(".py")], ZIPAPP_SOURCES / BOOT)
+    boot = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(boot)
+    if BOOT not in boot.STARTERS:
+        raise DistError(f"{BOOT} does not name itself among its STARTERS {boot.STARTERS}")
+    return boot.STARTERS
+
+
+def assigned_names(statement) -> list:
+    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+    return [node.id for target in targets for node in ast.walk(target) if isinstance(node, ast.Name)]
+
+
+def with_bundle_id(source: str, identifier: str) -> str:
+    """The boot module's source with its BUNDLE_ID line naming identifier. The module must assign BUNDLE_ID
+    once, at top level, a string on a line of its own (`BUNDLE_ID = "..."`): any other shape is refused
+    rather than guessed at."""
+    if not BUNDLE_ID_SHAPE.fullmatch(identifier):
+        raise DistError(f"bundle id {identifier!r} is not a folder name made of [0-9A-Za-z.+_-]")
+    assignments = (ast.Assign, ast.AnnAssign, ast.AugAssign)
+    statements = [node for node in ast.parse(source).body
+                  if isinstance(node, assignments) and "BUNDLE_ID" in assigned_names(node)]
+    if len(statements) != 1:
+        raise DistError(f"{BOOT} assigns BUNDLE_ID at top level {len(statements)} times, not once")
+    [statement] = statements
+    lines = source.splitlines(keepends=True)
+    if not (isinstance(statement, ast.Assign) and statement.lineno == statement.end_lineno
+            and isinstance(statement.value, ast.Constant) and isinstance(statement.value.value, str)
+            and lines[statement.lineno - 1].startswith("BUNDLE_ID = ")):
+        raise DistError(f"{BOOT} line {statement.lineno}: BUNDLE_ID must be assigned as `BUNDLE_ID = \"...\"`")
+    lines[statement.lineno - 1] = f'BUNDLE_ID = "{identifier}"\n'
+    return "".join(lines)
+
+
 def write_zipapp(lib: Path, target: Path, version: str) -> None:
-    entries = {"__main__.py": MAIN_PY.encode(),
-               "kubectl_sidecars_bundle.py": BOOT_PY.replace("@BUNDLE_ID@", bundle_id(lib, version)).encode()}
+    entries = {name: (ZIPAPP_SOURCES / name).read_bytes() for name in zipapp_starters()}
+    entries[BOOT] = with_bundle_id(entries[BOOT].decode("utf-8"), bundle_id(lib, version)).encode("utf-8")
     for path in lib.rglob("*"):
         if path.is_file():
-            entries[path.relative_to(lib).as_posix()] = path.read_bytes()
+            name = path.relative_to(lib).as_posix()
+            if name in entries:
+                raise DistError(f"a bundled library holds {name}, a name the zipapp's starters need")
+            entries[name] = path.read_bytes()
     with open(target, "wb") as handle:
         handle.write(b"#!/usr/bin/env python3\n")
         with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
@@ -489,7 +375,7 @@ def build(out_dir: Path, manifest, cache: Path) -> Path:
         partial = archive.with_name(archive.name + ".partial")
         write_tarball({
             "kubectl-sidecars": (zipapp.read_bytes(), 0o755),
-            "kubectl_complete-sidecars": (COMPLETE_PY.encode(), 0o755),
+            "kubectl_complete-sidecars": ((ZIPAPP_SOURCES / COMPLETER).read_bytes(), 0o755),
             "LICENSE": ((REPO / "LICENSE").read_bytes(), 0o644),
         }, partial)
         partial.replace(archive)

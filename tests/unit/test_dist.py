@@ -1,4 +1,5 @@
-"""The release archive hack/dist.py builds: what krew extracts, and that the zipapp inside runs anywhere.
+"""The release archive hack/dist.py builds: what krew extracts, and that the zipapp inside runs anywhere;
+and the modules that start it (hack/zipapp/), imported and run on their own.
 
 The archive is built into a temporary folder with a copy of plugin.yaml, never into the repository.
 The first build downloads the pinned wheels (cached under ~/.cache/kubectl-sidecars/dist afterwards).
@@ -7,8 +8,10 @@ The first build downloads the pinned wheels (cached under ~/.cache/kubectl-sidec
 import glob
 import hashlib
 import importlib.util
+import json
 import os
 import shutil
+import site
 import stat
 import subprocess
 import sys
@@ -23,6 +26,7 @@ from tests.unit.processes import interrupt, stalled, without_reader
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST_SCRIPT = ROOT / "hack" / "dist.py"
+ZIPAPP_SOURCES = ROOT / "hack" / "zipapp"
 REALCASES = ROOT / "tests" / "fixtures" / "realcases"
 INPUTS = sorted(str(p) for p in REALCASES.glob("*.json") if not p.name.endswith(".expected.json"))
 SCRIPTS = Path(sys.executable).parent
@@ -30,14 +34,15 @@ MEMBERS = {"LICENSE": 0o644, "kubectl-sidecars": 0o755, "kubectl_complete-sideca
 COMPILED = (".so", ".pyd", ".dylib", ".dll")
 
 
-def load_dist():
-    spec = importlib.util.spec_from_file_location("kubectl_sidecars_dist", DIST_SCRIPT)
+def load_module(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-dist = load_dist()
+dist = load_module("kubectl_sidecars_dist", DIST_SCRIPT)
+boot = load_module("kubectl_sidecars_bundle", ZIPAPP_SOURCES / "kubectl_sidecars_bundle.py")
 
 
 def sha256(path):
@@ -386,3 +391,239 @@ def test_tarball_entries_are_deterministic(tmp_path):
     assert sha256(tmp_path / "one.tar.gz") == sha256(tmp_path / "two.tar.gz")
     with tarfile.open(tmp_path / "one.tar.gz") as tar:
         assert [(m.name, m.uid, m.gid, m.uname) for m in tar.getmembers()] == [("a", 0, 0, ""), ("b", 0, 0, "")]
+
+
+def test_library_named_like_a_starter_is_refused(tmp_path):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "__main__.py").write_text("print('not the starter')\n")
+    with pytest.raises(dist.DistError, match="__main__.py, a name the zipapp's starters need"):
+        dist.write_zipapp(tmp_path / "lib", tmp_path / "app", "1.0.0")
+
+
+# --- the boot module's BUNDLE_ID, written by the build --------------------------------------------------------
+
+def test_bundle_id_is_written_into_the_boot_module():
+    source = (ZIPAPP_SOURCES / "kubectl_sidecars_bundle.py").read_text()
+    built_source = dist.with_bundle_id(source, "1.2.3-0123456789abcdef")
+    namespace = {"__name__": "built_boot"}
+    exec(compile(built_source, "kubectl_sidecars_bundle.py", "exec"), namespace)
+    assert namespace["BUNDLE_ID"] == "1.2.3-0123456789abcdef"
+    changed = [(old, new) for old, new in zip(source.splitlines(), built_source.splitlines()) if old != new]
+    assert changed == [(f'BUNDLE_ID = "{boot.BUNDLE_ID}"', 'BUNDLE_ID = "1.2.3-0123456789abcdef"')]
+    assert len(built_source.splitlines()) == len(source.splitlines())
+
+
+@pytest.mark.parametrize("source, problem", [
+    ('"""BUNDLE_ID = "x" in prose only"""\n', "0 times"),
+    ('BUNDLE_ID = "a"\nBUNDLE_ID = "b"\n', "2 times"),
+    ('BUNDLE_ID = "a"\nBUNDLE_ID += "b"\n', "2 times"),
+    ("BUNDLE_ID = None\n", "line 1"),
+    ('BUNDLE_ID = (\n    "a"\n)\n', "line 1"),
+    ('OTHER = BUNDLE_ID = "a"\n', "line 1"),
+    ('BUNDLE_ID: str = "a"\n', "line 1"),
+], ids=["absent", "twice", "augmented", "not-a-string", "two-lines", "chained", "annotated"])
+def test_boot_module_of_another_shape_is_refused(source, problem):
+    with pytest.raises(dist.DistError, match=problem):
+        dist.with_bundle_id(source, "1.0.0-abc")
+
+
+@pytest.mark.parametrize("identifier", ["", "../elsewhere", "1.0/abc", ".hidden", 'a"b', "a\nb"])
+def test_bundle_id_that_is_not_a_plain_folder_name_is_refused(identifier):
+    with pytest.raises(dist.DistError, match="not a folder name"):
+        dist.with_bundle_id('BUNDLE_ID = "unbuilt"\n', identifier)
+
+
+# --- the starters on their own (hack/zipapp/) -----------------------------------------------------------------
+
+@pytest.mark.parametrize("environment, expected", [
+    ({"KUBECTL_SIDECARS_CACHE": "/plugin", "XDG_CACHE_HOME": "/xdg", "HOME": "/home/u"}, "/plugin/bundles"),
+    ({"KUBECTL_SIDECARS_CACHE": "", "XDG_CACHE_HOME": "/xdg", "HOME": "/home/u"}, "/xdg/kubectl-sidecars/bundles"),
+    ({"XDG_CACHE_HOME": "", "HOME": "/home/u"}, "/home/u/.cache/kubectl-sidecars/bundles"),
+], ids=["plugin-variable", "xdg", "home"])
+def test_cache_folder_choice(monkeypatch, environment, expected):
+    for name in ("KUBECTL_SIDECARS_CACHE", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert boot.cache_root() == expected
+
+
+@pytest.mark.parametrize("program, entry", [
+    ("kubectl-sidecars", "cli"), ("/krew/bin/kubectl-sidecars", "cli"), ("/tmp/app.pyz", "cli"),
+    ("kubectl_complete-sidecars", "complete"), ("/krew/bin/kubectl_complete-sidecars", "complete"),
+    ("/kubectl_complete-sidecars/kubectl-sidecars", "cli"),
+])
+def test_starter_chosen_by_the_program_name(program, entry):
+    assert boot.entry_point(program) == entry
+
+
+def make_bundle(path, files):
+    """A zip like the zipapp: every name of files, the starters too."""
+    with zipfile.ZipFile(path, "w") as bundle:
+        for name in boot.STARTERS:
+            bundle.writestr(name, "raise SystemExit('a starter ran from the cache')\n")
+        for name, data in files.items():
+            bundle.writestr(name, data)
+    return path
+
+
+def tree(folder):
+    return sorted(p.relative_to(folder).as_posix() for p in Path(folder).rglob("*") if p.is_file())
+
+
+def test_extraction_writes_the_libraries_and_a_marker_only(tmp_path):
+    archive = make_bundle(tmp_path / "app.zip", {
+        "pkg/__init__.py": "", "pkg/data.txt": "kept", "empty/": "", "../outside.py": "", "pkg//twice.py": "",
+        "./here.py": "", "pkg/../up.py": ""})
+    parent = tmp_path / "cache" / "bundles"
+    target = boot.extract(str(archive), str(parent), "1.0.0-abc")
+    assert target == str(parent / "1.0.0-abc")
+    assert tree(parent) == ["1.0.0-abc/.complete", "1.0.0-abc/pkg/__init__.py", "1.0.0-abc/pkg/data.txt"]
+    assert (parent / "1.0.0-abc" / "pkg" / "data.txt").read_text() == "kept"
+    assert tree(tmp_path / "cache") == [f"bundles/{name}" for name in tree(parent)]  # nothing outside, no staging
+
+
+def test_complete_extraction_is_reused_as_it_is(tmp_path):
+    target = tmp_path / "bundles" / "1.0.0-abc"
+    target.mkdir(parents=True)
+    (target / ".complete").write_text("")
+    (target / "yours.py").write_text("")
+    missing_archive = tmp_path / "no-such.zip"
+    assert boot.extract(str(missing_archive), str(tmp_path / "bundles"), "1.0.0-abc") == str(target)
+    assert tree(tmp_path / "bundles") == ["1.0.0-abc/.complete", "1.0.0-abc/yours.py"]
+
+
+def test_incomplete_extraction_is_replaced(tmp_path):
+    parent = tmp_path / "bundles"
+    (parent / "1.0.0-abc" / "pkg").mkdir(parents=True)
+    (parent / "1.0.0-abc" / "pkg" / "half-written.py").write_text("")
+    archive = make_bundle(tmp_path / "app.zip", {"pkg/__init__.py": ""})
+    assert boot.extract(str(archive), str(parent), "1.0.0-abc") == str(parent / "1.0.0-abc")
+    assert tree(parent) == ["1.0.0-abc/.complete", "1.0.0-abc/pkg/__init__.py"]
+
+
+def test_older_extractions_are_removed_but_not_a_running_extraction(tmp_path):
+    parent = tmp_path / "bundles"
+    for name in ("0.9.0-older", "1.0.0-abc-but-other", ".extract-another-run"):
+        (parent / name / "pkg").mkdir(parents=True)
+        (parent / name / "pkg" / "mod.py").write_text("")
+    archive = make_bundle(tmp_path / "app.zip", {"pkg/mod.py": ""})
+    boot.extract(str(archive), str(parent), "1.0.0-abc")
+    assert sorted(p.name for p in parent.iterdir()) == [".extract-another-run", "1.0.0-abc"]
+
+
+def test_extraction_that_cannot_be_made_is_none(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    archive = make_bundle(tmp_path / "app.zip", {"pkg/__init__.py": ""})
+    assert boot.extract(str(archive), str(blocker / "bundles"), "1.0.0-abc") is None
+    not_a_zip = tmp_path / "not-a-zip"
+    not_a_zip.write_text("#!/bin/sh\n")
+    assert boot.extract(str(not_a_zip), str(tmp_path / "bundles"), "1.0.0-abc") is None
+    assert list((tmp_path / "bundles").iterdir()) == []  # its staging folder is gone too
+
+
+def test_isolated_path_keeps_only_the_bundle_and_the_standard_library(tmp_path):
+    lib, archive = tmp_path / "cache" / "bundles" / "1.0.0-abc", tmp_path / "kubectl-sidecars"
+    lib_spelt_otherwise = [f"{lib}/", str(lib.parent / ".." / "bundles" / lib.name)]
+    stdlib = os.path.dirname(os.__file__)
+    site_packages = site.getsitepackages() + [site.getusersitepackages()]
+    path = ["", str(archive), *site_packages, stdlib, *lib_spelt_otherwise, str(tmp_path / "elsewhere")]
+    assert boot.isolated_path(path, str(lib), str(archive)) == [str(lib), stdlib, str(tmp_path / "elsewhere")]
+
+
+@pytest.mark.parametrize("entry, said", [("cli", "error: interrupted\n"), ("complete", "")])
+def test_interrupt_before_the_plugin_takes_over_is_one_line_and_130(entry, said):
+    program = ("import os, signal, sys, time; sys.path.insert(0, sys.argv[1]); import kubectl_sidecars_bundle; "
+               "kubectl_sidecars_bundle.stop_on_interrupt(sys.argv[2]); os.kill(os.getpid(), signal.SIGINT); "
+               "time.sleep(600); print('not stopped')")
+    proc = subprocess.run([sys.executable, "-c", program, str(ZIPAPP_SOURCES), entry], capture_output=True,
+                          text=True, timeout=120)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (130, "", said)
+
+
+# A stand-in for the plugin: what run() started, from where, and whether site-packages leaked in.
+FAKE_ENTRY = '''\
+import json, sys
+
+def report(entry):
+    try:
+        import pytest
+        leaked = pytest.__file__
+    except ImportError:
+        leaked = None
+    print(json.dumps({"entry": entry, "from": __file__, "leaked": leaked, "argv": sys.argv[1:]}))
+
+def main():
+    report("cli")
+
+def complete():
+    report("complete")
+'''
+
+
+@pytest.fixture
+def fake_release(tmp_path):
+    """The release's two executables, built by hack/dist.py from the real starters around a stand-in plugin."""
+    lib = tmp_path / "lib"
+    (lib / "kubectl_sidecars").mkdir(parents=True)
+    (lib / "kubectl_sidecars" / "__init__.py").write_text("")
+    (lib / "kubectl_sidecars" / "entry.py").write_text(FAKE_ENTRY)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    dist.write_zipapp(lib, bin_dir / "kubectl-sidecars", "1.0.0")
+    shutil.copy(ZIPAPP_SOURCES / "kubectl_complete_sidecars.py", bin_dir / "kubectl_complete-sidecars")
+    return bin_dir
+
+
+def run_release(tmp_path, *command, cache=None):
+    environment = dict(os.environ, KUBECTL_SIDECARS_CACHE=str(cache or tmp_path / "cache"),
+                       PYTHONDONTWRITEBYTECODE="1")
+    proc = subprocess.run([sys.executable, *map(str, command)], capture_output=True, text=True, env=environment,
+                          timeout=120, stdin=subprocess.DEVNULL)
+    assert (proc.returncode, proc.stderr) == (0, ""), proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_zipapp_runs_the_cli_from_its_extracted_copy_with_bytecode(fake_release, tmp_path):
+    started = run_release(tmp_path, fake_release / "kubectl-sidecars", "status", "-A")
+    [bundle] = (tmp_path / "cache" / "bundles").iterdir()
+    assert started == {"entry": "cli", "from": str(bundle / "kubectl_sidecars" / "entry.py"), "leaked": None,
+                       "argv": ["status", "-A"]}
+    assert list((bundle / "kubectl_sidecars" / "__pycache__").glob("entry.*.pyc"))
+    assert bundle.name.startswith("1.0.0-") and not (bundle / "__main__.py").exists()
+
+
+def test_zipapp_imports_from_itself_when_the_cache_cannot_be_written(fake_release, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    started = run_release(tmp_path, fake_release / "kubectl-sidecars", "--version", cache=blocker / "cache")
+    zipapp = fake_release / "kubectl-sidecars"
+    assert started == {"entry": "cli", "from": str(zipapp / "kubectl_sidecars" / "entry.py"), "leaked": None,
+                       "argv": ["--version"]}
+
+
+def test_completion_executable_and_its_links_start_completion(fake_release, tmp_path):
+    links = tmp_path / "links"
+    links.mkdir()
+    (links / "kubectl_complete-sidecars").symlink_to(fake_release / "kubectl-sidecars")  # the krew caveat
+    (links / "completer").symlink_to(fake_release / "kubectl_complete-sidecars")
+    for executable in (fake_release / "kubectl_complete-sidecars", links / "kubectl_complete-sidecars",
+                       links / "completer"):
+        started = run_release(tmp_path, executable, "status", "")
+        assert (started["entry"], started["argv"], started["leaked"]) == ("complete", ["status", ""], None)
+
+
+def test_starters_under_a_too_old_python3_say_so():
+    """Syntax every python3 parses: the oldest one found gets the message (or, completing, no candidates)."""
+    python = next(filter(None, (find_python(minor) for minor in range(4, 9))), None)
+    if python is None:
+        pytest.skip("no Python 3.4 to 3.8 interpreter found")
+    proc = subprocess.run([python, str(ZIPAPP_SOURCES / "__main__.py")], capture_output=True, text=True, timeout=60)
+    version = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                             capture_output=True, text=True, timeout=60).stdout.strip()
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == f"error: kubectl-sidecars needs Python 3.9 or newer; python3 is {version}\n"
+    proc = subprocess.run([python, str(ZIPAPP_SOURCES / "kubectl_complete_sidecars.py"), "status", ""],
+                          capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, ":4\n", "")
