@@ -68,6 +68,19 @@ INT_OR_STRING = _scalar("an integer or a string", lambda v: type(v) is str or (t
                                                                             and INT64[0] <= v < INT64[1]))
 
 
+def _within(segment: str, check: Check, value) -> None:
+    """Checks a part of a value; a failure learns where it happened, on its way out."""
+    try:
+        check(value)
+    except ShapeError as error:
+        error.segments.append(segment)
+        raise
+
+
+def _not_null(value) -> None:
+    raise ShapeError("an item", "null")
+
+
 def obj(**fields: Check) -> Check:
     """An object whose listed fields, where present and not null, pass their checks."""
     items = tuple(fields.items())
@@ -78,11 +91,7 @@ def obj(**fields: Check) -> Check:
         for key, check_field in items:
             field = value.get(key)
             if field is not None:
-                try:
-                    check_field(field)
-                except ShapeError as error:
-                    error.segments.append("." + key)
-                    raise
+                _within("." + key, check_field, field)
     return check
 
 
@@ -91,13 +100,7 @@ def list_of(check_item: Check) -> Check:
         if type(value) is not list:
             raise ShapeError("a list", describe(value))
         for index, item in enumerate(value):
-            try:
-                if item is None:
-                    raise ShapeError("an item", "null")
-                check_item(item)
-            except ShapeError as error:
-                error.segments.append(f"[{index}]")
-                raise
+            _within(f"[{index}]", _not_null if item is None else check_item, item)
     return check
 
 
@@ -109,11 +112,7 @@ def map_of(check_value: Check) -> Check:
         for key, item in value.items():
             if type(key) is not str:
                 raise ShapeError("string keys", f"the key {key!r}")
-            try:
-                check_value(item)
-            except ShapeError as error:
-                error.segments.append(f"[{key}]")
-                raise
+            _within(f"[{key}]", check_value, item)
     return check
 
 

@@ -28,6 +28,11 @@ def seconds_between(start: Optional[datetime], end: Optional[datetime]) -> Optio
     return (end - start).total_seconds()
 
 
+def _two_units(count: int, unit: str, rest: int, rest_unit: str) -> str:
+    """'3m', or '3m5s' when something is left over: kubectl's short durations name two units."""
+    return f"{count}{unit}{rest}{rest_unit}" if rest else f"{count}{unit}"
+
+
 def human_duration(seconds: float) -> str:
     """kubectl's HumanDuration (k8s.io/apimachinery/pkg/util/duration), so AGE cells match kubectl."""
     whole = int(seconds)
@@ -39,26 +44,22 @@ def human_duration(seconds: float) -> str:
         return f"{whole}s"
     minutes = whole // 60
     if minutes < 10:
-        rest = whole % 60
-        return f"{minutes}m{rest}s" if rest else f"{minutes}m"
+        return _two_units(minutes, "m", whole % 60, "s")
     if minutes < 180:
         return f"{minutes}m"
     hours = whole // 3600
     if hours < 8:
-        rest = minutes % 60
-        return f"{hours}h{rest}m" if rest else f"{hours}h"
+        return _two_units(hours, "h", minutes % 60, "m")
     if hours < 48:
         return f"{hours}h"
     days = hours // 24
     if hours < 24 * 8:
-        rest = hours % 24
-        return f"{days}d{rest}h" if rest else f"{days}d"
+        return _two_units(days, "d", hours % 24, "h")
     if hours < 24 * 365 * 2:
         return f"{days}d"
     years = days // 365
     if hours < 24 * 365 * 8:
-        rest = days % 365
-        return f"{years}y{rest}d" if rest else f"{years}y"
+        return _two_units(years, "y", days % 365, "d")
     return f"{years}y"
 
 
