@@ -8,7 +8,7 @@ import pytest
 
 from kubectl_sidecars.files import load_objects
 from kubectl_sidecars.model.classify import (APP, EPHEMERAL, INIT, LEGACY, SIDECAR, TYPES, classify)
-from tests.unit.pods import (container, istio_annotations, job_pod, last_terminated, pod, replicaset_owner,
+from tests.factory import (container, istio_annotations, job_pod, exited, pod, replicaset_owner,
                              running, sidecar, terminated, waiting)
 
 REALCASES = os.path.join(os.path.dirname(__file__), os.pardir, "fixtures", "realcases")
@@ -267,7 +267,7 @@ def test_job_pod_with_every_container_finished_has_no_behaviour_evidence():
 
 
 def test_job_pod_whose_other_container_is_restarting_has_no_behaviour_evidence():
-    built = _job_with([waiting("report", "CrashLoopBackOff", restarts=2, last=last_terminated(1, finished=30)),
+    built = _job_with([waiting("report", "CrashLoopBackOff", restarts=2, last=exited(1, until=30)),
                        running("uploader")], restart_policy="OnFailure")
     assert classify(built)["uploader"] == (APP, None)
 

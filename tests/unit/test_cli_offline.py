@@ -10,7 +10,7 @@ import sys
 import pytest
 import yaml
 
-from tests.unit.pods import container, pod, pod_list, running
+from tests.factory import container, pod, pod_list, running
 
 REALCASES = os.path.normpath(os.path.join(os.path.dirname(__file__), os.pardir, "fixtures", "realcases"))
 INPUTS = sorted(p for p in glob.glob(os.path.join(REALCASES, "*.json")) if not p.endswith(".expected.json"))

@@ -14,7 +14,7 @@ import pytest
 
 from tests.unit import processes
 from tests.unit.processes import interrupt
-from tests.unit.pods import container, pod, pod_list, running
+from tests.factory import container, pod, pod_list, running
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
 FIXTURE = os.path.join(ROOT, "tests", "fixtures", "realcases", "01-legacy-slow-sidecar-app-crash-cronjob.json")

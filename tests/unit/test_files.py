@@ -11,7 +11,7 @@ from kubectl_sidecars.errors import EXIT_API, EXIT_INPUT, ApiError, InputError
 from kubectl_sidecars.files import FileSource, load_objects
 from kubectl_sidecars.model import build_pod_view
 from kubectl_sidecars.selection import Selection
-from tests.unit.pods import T0, container, job_pod, pod, pod_list, running, terminated
+from tests.factory import T0, container, job_pod, pod, pod_list, running, terminated
 
 WEB = pod("web-1", containers=[container("app")], statuses=[running("app")], labels={"app": "web"})
 API = pod("api-1", namespace="shop", containers=[container("api")], statuses=[running("api")],

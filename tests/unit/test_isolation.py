@@ -13,7 +13,7 @@ from kubectl_sidecars.render.report import render_report
 from kubectl_sidecars.render.structured import diagnosis_document, dump, status_document
 from kubectl_sidecars.render.tables import pods_table
 from kubectl_sidecars.selection import Selection
-from tests.unit.pods import container, job_pod, pod, running, terminated
+from tests.factory import container, job_pod, pod, running, terminated
 
 
 def healthy():

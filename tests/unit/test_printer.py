@@ -8,7 +8,7 @@ import pytest
 from kubectl_sidecars.model import build_pod_view
 from kubectl_sidecars.model.printer import PrintedPod, is_restartable_init, print_pod
 from kubectl_sidecars.render.tables import restarts_cell
-from tests.unit.pods import (at, conditions, container, job_pod, last_terminated, pod, running, sidecar,
+from tests.factory import (at, conditions, container, job_pod, exited, pod, running, sidecar,
                              terminated, waiting)
 
 APP = container("app", "registry.example.com/shop/checkout:2.8.1", port=8080, readiness_probe=True)
@@ -67,7 +67,7 @@ CASES = [
              init_statuses=[terminated("wait-for-db", 0, since=2, until=9),
                             waiting("migrate", "CrashLoopBackOff",
                                     "back-off 1m20s restarting failed container=migrate", restarts=4,
-                                    last=last_terminated(1, finished=300))],
+                                    last=exited(1, until=300))],
              statuses=[waiting("app", "PodInitializing")], pod_conditions=NOT_INITIALIZED),
          "0/1", "Init:CrashLoopBackOff", 4),
     case("init-error",
@@ -153,14 +153,14 @@ CASES = [
          # initialized once, then the sidecar died: printPod reports the init loop's reason
          pod(containers=[APP], init_containers=[MESH],
              init_statuses=[running("mesh-proxy", ready=False, started=False, restarts=2,
-                                    last=last_terminated(1, finished=400))],
+                                    last=exited(1, until=400))],
              statuses=[running("app")], pod_conditions=NOT_READY),
          "1/2", "Init:0/1", 2),
     case("running-sidecar-crashloop-after-initialization",
          pod(containers=[APP], init_containers=[MESH],
              init_statuses=[waiting("mesh-proxy", "CrashLoopBackOff", restarts=5,
-                                    last=last_terminated(1, finished=400))],
-             statuses=[running("app", restarts=1, last=last_terminated(2, finished=100))],
+                                    last=exited(1, until=400))],
+             statuses=[running("app", restarts=1, last=exited(2, until=100))],
              pod_conditions=NOT_READY),
          "1/2", "Init:CrashLoopBackOff", 6),
     case("running-legacy-sidecar-both-ready",
@@ -186,7 +186,7 @@ CASES = [
     case("crashloopbackoff",
          pod(containers=[APP, PROXY],
              statuses=[waiting("app", "CrashLoopBackOff", "back-off 5m0s restarting failed container=app",
-                               restarts=7, last=last_terminated(1, finished=900)),
+                               restarts=7, last=exited(1, until=900)),
                        running("istio-proxy")],
              pod_conditions=NOT_READY),
          "1/2", "CrashLoopBackOff", 7),
@@ -208,7 +208,7 @@ CASES = [
                  statuses=[terminated("app", 137, "OOMKilled")]),
          "0/1", "OOMKilled"),
     case("running-again-after-oomkill",
-         pod(containers=[APP], statuses=[running("app", restarts=1, last=last_terminated(137, "OOMKilled", 50))]),
+         pod(containers=[APP], statuses=[running("app", restarts=1, last=exited(137, "OOMKilled", until=50))]),
          "1/1", "Running", 1),
     case("app-exit-code-without-reason",
          job_pod(containers=[APP], phase="Failed", pod_conditions=COMPLETED,
@@ -323,20 +323,20 @@ def test_view_carries_the_printed_columns(built, ready, status, restarts):
 
 def test_restarts_count_sidecars_and_apps_but_not_finished_inits_once_initialized():
     built = pod(containers=[APP, PROXY], init_containers=[MIGRATE, LOGS],
-                init_statuses=[terminated("migrate", 0, restarts=3, last=last_terminated(1, finished=950)),
-                               running("log-shipper", restarts=2, last=last_terminated(1, finished=500))],
-                statuses=[running("app", restarts=4, last=last_terminated(1, finished=700)),
-                          running("istio-proxy", restarts=1, last=last_terminated(0, finished=200))])
+                init_statuses=[terminated("migrate", 0, restarts=3, last=exited(1, until=950)),
+                               running("log-shipper", restarts=2, last=exited(1, until=500))],
+                statuses=[running("app", restarts=4, last=exited(1, until=700)),
+                          running("istio-proxy", restarts=1, last=exited(0, until=200))])
     printed = print_pod(built)
     assert printed == PrintedPod("3/3", "Running", 7, at(700))
 
 
 def test_restarts_count_every_init_container_while_initializing():
     built = pod(containers=[APP], init_containers=[LOGS, WAIT_DB, MIGRATE], phase="Pending",
-                init_statuses=[running("log-shipper", restarts=1, last=last_terminated(1, finished=120)),
-                               terminated("wait-for-db", 0, restarts=2, last=last_terminated(1, finished=80)),
+                init_statuses=[running("log-shipper", restarts=1, last=exited(1, until=120)),
+                               terminated("wait-for-db", 0, restarts=2, last=exited(1, until=80)),
                                waiting("migrate", "CrashLoopBackOff", restarts=3,
-                                       last=last_terminated(1, finished=300))],
+                                       last=exited(1, until=300))],
                 statuses=[waiting("app", "PodInitializing", restarts=0)], pod_conditions=NOT_INITIALIZED)
     printed = print_pod(built)
     assert printed == PrintedPod("1/2", "Init:CrashLoopBackOff", 6, at(300))
@@ -346,15 +346,15 @@ def test_restarts_of_app_containers_ignored_while_initializing():
     # after a pod sandbox restart the inits run again; app restarts are not shown until Initialized
     built = pod(containers=[APP], init_containers=[MIGRATE], phase="Running",
                 init_statuses=[running("migrate", ready=False, started=False, restarts=1,
-                                       last=last_terminated(0, finished=40))],
-                statuses=[waiting("app", "PodInitializing", restarts=5, last=last_terminated(137, finished=900))],
+                                       last=exited(0, until=40))],
+                statuses=[waiting("app", "PodInitializing", restarts=5, last=exited(137, until=900))],
                 pod_conditions=NOT_INITIALIZED)
     printed = print_pod(built)
     assert printed == PrintedPod("0/1", "Init:0/1", 1, at(40))
 
 
 def test_no_restarts_means_no_last_restart_even_with_a_last_state():
-    built = pod(containers=[APP], statuses=[running("app", restarts=0, last=last_terminated(1, finished=30))])
+    built = pod(containers=[APP], statuses=[running("app", restarts=0, last=exited(1, until=30))])
     assert print_pod(built) == PrintedPod("1/1", "Running", 0, None)
 
 
@@ -367,7 +367,7 @@ def test_restart_without_finished_time_has_no_last_restart():
 @pytest.mark.parametrize("seconds_ago, cell", [(10, "4 (10s ago)"), (200, "4 (3m20s ago)"),
                                                (5 * 86400, "4 (5d ago)"), (3 * 3600 + 1800, "4 (3h30m ago)")])
 def test_restarts_cell_says_how_long_ago(seconds_ago, cell):
-    built = pod(containers=[APP], statuses=[running("app", restarts=4, last=last_terminated(1, finished=1000))])
+    built = pod(containers=[APP], statuses=[running("app", restarts=4, last=exited(1, until=1000))])
     view = build_pod_view(built)
     assert restarts_cell(view, at(1000) + timedelta(seconds=seconds_ago)) == cell
 

@@ -10,7 +10,7 @@ from kubectl_sidecars.engine import Diagnosis
 from kubectl_sidecars.render.structured import API_VERSION, dump, status_document
 from kubectl_sidecars.render.tables import containers_table, pods_table
 from kubectl_sidecars.rules.catalog import Finding
-from tests.unit.pods import (at, conditions, container, istio_annotations, job_pod, last_terminated, pod,
+from tests.factory import (at, conditions, container, istio_annotations, job_pod, exited, pod,
                              running, sidecar, terminated, waiting)
 
 NOW = at(3600)
@@ -22,7 +22,7 @@ JOB_POD = job_pod(
     init_containers=[container("istio-init"), sidecar("log-shipper", "docker.io/fluent/fluent-bit:3.0.4")],
     init_statuses=[terminated("istio-init", 0, since=2, until=3), running("log-shipper", since=4)],
     statuses=[terminated("report", 0, since=6, until=60),
-              running("istio-proxy", since=6, restarts=2, last=last_terminated(1, finished=3000))],
+              running("istio-proxy", since=6, restarts=2, last=exited(1, until=3000))],
     annotations=istio_annotations(containers=["istio-proxy"]), pod_conditions=conditions(ready=False))
 WEB = pod("web-7d9c6b5f4-x2x9q", namespace="shop", containers=[container("web")],
           statuses=[running("web", since=5)], created=3000)
@@ -150,7 +150,7 @@ def test_container_table_with_pod_and_namespace_columns():
 
 def test_container_table_waiting_message_cannot_break_lines():
     crashing = pod(containers=[container("app")],
-                   statuses=[waiting("app", "CrashLoopBackOff\nforged", restarts=3, last=last_terminated(1))])
+                   statuses=[waiting("app", "CrashLoopBackOff\nforged", restarts=3, last=exited(1))])
     table = containers_table(rows(crashing), NOW, namespaces=False, with_pod=False)
     assert len(table.splitlines()) == 2
     assert "CrashLoopBackOff\\nforged" in table
