@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CONTROL_PLANE := bash hack/build-control-plane.sh etcd kubernetes krew
 
-.PHONY: test unit e2e deps control-plane dist clean
+.PHONY: test unit e2e lint deps control-plane dist clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ unit: deps
 
 e2e: deps control-plane
 	$(BIN)/python -m pytest -q tests/e2e
+
+lint: deps
+	$(BIN)/ruff check kubectl_sidecars hack tests
 
 dist: $(BIN)/python
 	$(BIN)/python hack/dist.py

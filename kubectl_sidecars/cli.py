@@ -11,6 +11,7 @@ import click
 from kubectl_sidecars import __version__
 from kubectl_sidecars.errors import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, SidecarsError, UsageError
 from kubectl_sidecars.kinds import diagnose_kind
+
 SOURCE_OPTIONS = ("files", "kubeconfig", "context", "request_timeout", "chunk_size")
 
 
@@ -210,7 +211,8 @@ def diagnose(target, output, fail_on, recent_jobs, **params):
 @_guarded
 def explain(code):
     """Print a finding's full explanation; without CODE, list the catalog."""
-    from kubectl_sidecars.rules import CATALOG, explain as explanation
+    from kubectl_sidecars.rules import CATALOG
+    from kubectl_sidecars.rules import explain as explanation
 
     if code is None:
         from kubectl_sidecars.render.style import table

@@ -73,8 +73,6 @@ def _children(node) -> list:
 
 
 def _yaml_documents(text: str) -> Iterator:
-    import yaml
-
     loader = _loader()(text)
     try:
         while loader.check_node():

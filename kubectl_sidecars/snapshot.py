@@ -7,8 +7,16 @@ from functools import cached_property
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from kubectl_sidecars.model import PodView, build_pod_view
-from kubectl_sidecars.model.objects import (EventView, JobView, NodeView, PodTemplateView, build_event_view,
-                                            build_job_view, build_node_view, workload_template)
+from kubectl_sidecars.model.objects import (
+    EventView,
+    JobView,
+    NodeView,
+    PodTemplateView,
+    build_event_view,
+    build_job_view,
+    build_node_view,
+    workload_template,
+)
 
 # The kinds the gather step can read for the rules.
 PODS, JOBS, EVENTS, NODES = "pods", "jobs", "events", "nodes"

@@ -3,8 +3,8 @@
 import json
 
 from kubectl_sidecars.model import ContainerView, PodView
-from kubectl_sidecars.sanitize import CONTROL, escape_json, escape_yaml
 from kubectl_sidecars.model.timeutil import format_time
+from kubectl_sidecars.sanitize import CONTROL, escape_json, escape_yaml
 
 API_VERSION = "kubectl-sidecars/v1"
 
