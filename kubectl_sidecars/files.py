@@ -154,7 +154,9 @@ def _expand(paths: Iterable[str]) -> Iterator[str]:
     for path in paths:
         if path != "-" and os.path.isdir(path):
             try:
-                names = sorted(n for n in os.listdir(path) if n.endswith(EXTENSIONS))
+                # kubectl -f DIR (without -R) reads the files of the folder and passes over its folders.
+                names = sorted(n for n in os.listdir(path)
+                               if n.endswith(EXTENSIONS) and not os.path.isdir(os.path.join(path, n)))
             except OSError as error:
                 raise InputError(f"cannot read {path}: {error.strerror or type(error).__name__}") from None
             if not names:

@@ -336,7 +336,8 @@ def test_list_items_that_are_not_a_list(tmp_path, items, got):
 
 
 def test_a_huge_integer_is_out_of_range_not_a_crash(tmp_path):
-    text = json.dumps(dict(WEB, spec={"terminationGracePeriodSeconds": 0})).replace('Seconds": 0', 'Seconds": ' + "9" * 5000)
+    text = json.dumps(dict(WEB, spec={"terminationGracePeriodSeconds": 0}))
+    text = text.replace('Seconds": 0', 'Seconds": ' + "9" * 5000)
     path = write(tmp_path, "huge.json", text)
     assert _input_error([path]).endswith("spec.terminationGracePeriodSeconds: expected an integer, "
                                          "got a number out of range")
@@ -355,3 +356,9 @@ def test_unreadable_folder(tmp_path, monkeypatch):
 
     monkeypatch.setattr("os.listdir", refuse)
     assert _input_error([str(tmp_path)]) == f"cannot read {tmp_path}: Permission denied"
+
+
+def test_a_folder_inside_a_folder_is_passed_over_as_kubectl_does(tmp_path):
+    (tmp_path / "nested.json").mkdir()
+    write(tmp_path, "web.json", json.dumps(WEB))
+    assert [o["metadata"]["name"] for o in load_objects([str(tmp_path)])] == [WEB["metadata"]["name"]]
