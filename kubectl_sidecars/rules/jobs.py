@@ -12,6 +12,7 @@ from kubectl_sidecars.rules.catalog import ERROR, JOB, JOBS, PODS, WARNING, Find
 from kubectl_sidecars.rules.common import (END_OF_POD_EXIT_CODES, app_failed, apps_done, ended, last_app_finish, named,
                                            state_line, took, when)
 from kubectl_sidecars.rules.migration import migration_remedy, workarounds
+from kubectl_sidecars.rules.unblock import unblock_text
 from kubectl_sidecars.snapshot import Snapshot
 
 # Pod findings by (namespace, pod name): what the first pass found, handed to the Job rules.
@@ -63,8 +64,14 @@ behaves (then after ten minutes). Pods of other controllers (Argo Workflows, Tek
 left out: those controllers end their pods themselves.""",
       remedy="""
 Make the helper a native sidecar (initContainers entry with restartPolicy: Always, Kubernetes >= 1.29): the
-kubelet stops it once the app containers exited and the pod completes. To unblock the stuck pod now, delete
-it (or the Job).""")
+kubelet stops it once the app containers exited and the pod completes. To let the stuck run finish now, make
+the helper exit 0 through its own endpoint: Istio `kubectl exec POD -c istio-proxy -- pilot-agent request
+--debug-port 15020 POST quitquitquit`; Linkerd a POST to localhost:4191/shutdown from inside the pod (an
+ephemeral container: kubectl debug), when the pod enables it (config.linkerd.io/proxy-admin-shutdown:
+enabled); Cloud SQL Proxy v2 started with --quitquitquit, a POST to localhost:9091/quitquitquit (or its
+--admin-port). An exit other than 0 makes the pod Failed, which with restartPolicy Never counts against the
+Job's backoffLimit. Deleting the pod throws the run away: the Job counts a failure and starts a new pod
+that hangs the same way.""")
 def job_blocked(rule, pod: PodView, snapshot: Snapshot):
     if ends_its_own_pods(pod):
         return
@@ -129,7 +136,7 @@ def job_blocked(rule, pod: PodView, snapshot: Snapshot):
         if weak:
             text = (f"If {main.name} is a helper: " + text[0].lower() + text[1:]
                     + "\nIf it is a worker that is still busy, nothing needs fixing.")
-        return Fix(text + f"\nTo unblock it now: kubectl delete pod {pod.name} -n {pod.namespace}", fix.patches)
+        return Fix(text + "\n" + unblock_text(main, pod), fix.patches)
     yield rule.finding(main.name, message, remedy, evidence, severity=severity)
 
 
