@@ -15,7 +15,9 @@ def test_columns_are_as_wide_as_their_widest_cell_three_spaces_apart_without_tra
 def test_cells_are_text_never_numbers():
     """Numbers keep their spelling and align left, as in kubectl's tables; None is an empty cell."""
     lines = table(["RESTARTS", "RATIO", "FLAG", "NOTE"], [["10", "1.50", "True", None], ["9", "12", False, 7]])
-    assert lines.splitlines() == ["RESTARTS   RATIO   FLAG    NOTE", "10         1.50    True", "9          12      False   7"]
+    assert lines.splitlines() == ["RESTARTS   RATIO   FLAG    NOTE",
+                                  "10         1.50    True",
+                                  "9          12      False   7"]
 
 
 def test_colour_codes_take_no_room():
