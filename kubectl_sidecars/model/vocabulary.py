@@ -32,9 +32,20 @@ TELEMETRY = ("fluent-bit", "fluentbit", "fluentd", "filebeat", "promtail", "vect
              "exporter", "splunk", "logrotate", "log", "logs", "logging", "metrics", "telemetry", "tracing")
 # Narrower than SERVING: what an init container's traffic would have to go through.
 NETWORK_PROXIES = ("proxy", "proxyv2", "envoy", "daprd", "kuma-dp", "consul-dataplane", "linkerd-proxy")
-# Init containers a mesh adds itself (traffic capture, CNI checks): they never need the proxy.
-MESH_INIT_NAMES = frozenset(("istio-init", "istio-validation", "linkerd-init", "linkerd-network-validator",
-                             "proxy-init", "kuma-init", "consul-connect-inject-init", "cni-validation"))
+# Init containers a mesh adds itself, by name: the mesh, and what the container does. They never need the
+# proxy, and the pod cannot start while one of them fails.
+CAPTURE, VALIDATION, REGISTRATION = "capture", "validation", "registration"
+MESH_INITS = {
+    "istio-init": ("Istio", CAPTURE),                  # iptables redirection (no CNI plugin)
+    "istio-validation": ("Istio", VALIDATION),         # checks the istio-cni plugin set the redirection up
+    "linkerd-init": ("Linkerd", CAPTURE),              # linkerd2-proxy-init's iptables rules
+    "linkerd-network-validator": ("Linkerd", VALIDATION),  # checks the linkerd-cni plugin did it
+    "proxy-init": ("Linkerd", CAPTURE),                # the older name of linkerd-init
+    "kuma-init": ("Kuma", CAPTURE),
+    "consul-connect-inject-init": ("Consul", REGISTRATION),  # registers the service, writes the bootstrap
+    "cni-validation": (None, VALIDATION),
+}
+MESH_INIT_NAMES = frozenset(MESH_INITS)
 
 
 def words(text: Optional[str]) -> str:

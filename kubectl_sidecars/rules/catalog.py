@@ -20,7 +20,8 @@ LIVE_POD, POD_TEMPLATE, JOB = "live pod", "pod template", "job"
 ORDER = (
     "job-blocked-by-legacy-sidecar", "app-started-before-sidecar-ready", "sidecar-sigkilled", "sidecar-oomkilled",
     "sidecar-liveness-killed", "sidecar-crashloop", "sidecar-startup-failed", "sidecar-not-ready",
-    "no-startup-probe", "init-never-exits", "native-sidecars-unsupported", "pod-failure-policy-matches-sidecar",
+    "no-startup-probe", "init-never-exits", "mesh-init-failed", "native-sidecars-unsupported",
+    "pod-failure-policy-matches-sidecar",
     "init-before-sidecar", "stuck-terminating", "legacy-sidecar", "legacy-workaround", "job-failed-by-sidecar",
 )
 

@@ -1,13 +1,15 @@
-"""Plain init containers that never exit: usually a sidecar that lost (or never had) restartPolicy: Always."""
+"""Plain init containers that never exit (usually a sidecar that lost, or never had, restartPolicy: Always),
+and the init containers a service mesh adds that fail, so the pod never starts."""
 
-from typing import Optional
+from typing import List, Optional, Tuple
 
 from kubectl_sidecars.model import ContainerView, PodView
 from kubectl_sidecars.model.classify import helper_evidence
 from kubectl_sidecars.model.timeutil import seconds_between
-from kubectl_sidecars.model.vocabulary import words
+from kubectl_sidecars.model.vocabulary import CAPTURE, MESH_INITS, REGISTRATION, VALIDATION, words
 from kubectl_sidecars.rules.catalog import ERROR, INFO, JOBS, NODES, PODS, WARNING, Fix, rule
-from kubectl_sidecars.rules.common import container_patch, ended, state_line, took
+from kubectl_sidecars.rules.common import container_patch, ended, last_state_line, named, state_line, took
+from kubectl_sidecars.rules.startup import injector_inits
 from kubectl_sidecars.rules.versions import kubelet_version
 from kubectl_sidecars.snapshot import Snapshot
 
@@ -136,3 +138,97 @@ def _slow_step(pod: PodView, container: ContainerView, ran: Optional[float], onc
     remedy = (f"Read its log ({logs}): a long migration or download only needs time; if it waits for "
               "something that is not there (a database, a lock, a repository it cannot reach), fix that.")
     return message, remedy
+
+
+# --- mesh-init-failed ----------------------------------------------------------------------------------
+
+MESH_INIT_FAILING = ("CrashLoopBackOff", "RunContainerError", "CreateContainerError", "CreateContainerConfigError",
+                     "Error")
+MESH_INIT_RETRIES = 3  # a mesh init container running again after this many failures is failing
+CAUSES = {
+    CAPTURE: ("it writes the iptables rules that send the pod's traffic through the proxy. Usual causes: the "
+              "container lacks the NET_ADMIN and NET_RAW capabilities (a Pod Security baseline or restricted "
+              "namespace, a policy engine, or a securityContext that drops them), or the node's iptables backend "
+              "(nft or legacy) is not the one it uses, or a kernel module it needs is missing"),
+    VALIDATION: ("it checks that the mesh's CNI plugin set up the pod's traffic redirection. It fails when the "
+                 "pod was created before the CNI agent on its node was ready (the agent just started, crashed, or "
+                 "is not chained into the node's CNI configuration), so the redirection was never made"),
+    REGISTRATION: ("it registers the service with the mesh's servers and writes the proxy's bootstrap. It fails "
+                   "when the servers cannot be reached, or the ACL login or the service registration fails"),
+}
+REMEDIES = {
+    CAPTURE: ("Read its log ({logs}): an iptables permission error means "
+              "the capabilities are missing: allow NET_ADMIN and NET_RAW for this namespace, or install the "
+              "mesh's CNI plugin, which captures traffic without them (Istio: istio-cni; Linkerd: linkerd-cni). "
+              "An iptables error about the table or the backend means the node's iptables mode does not match: "
+              "configure the mesh's iptables mode (nft or legacy) for the node's OS."),
+    VALIDATION: ("Check the mesh's CNI agent on the pod's node (its DaemonSet pod: Running and Ready?) and "
+                 "that it is chained into the node's CNI configuration; once it is, delete this pod so that it "
+                 "is created again with the redirection (its controller replaces it)."),
+    REGISTRATION: ("Read its log ({logs}) and check that the mesh's servers "
+                   "are reachable from the pod and that the service account may log in (ACL auth method)."),
+}
+
+
+def mesh_init(container: ContainerView, listed: List[str]) -> Optional[Tuple[str, str]]:
+    """(mesh, what it does) for an init container the mesh added itself; None for the pod's own."""
+    if container.name in MESH_INITS:
+        mesh, kind = MESH_INITS[container.name]
+        return mesh or "the mesh", kind
+    if container.name in listed:
+        return "Istio", VALIDATION if "validation" in container.name else CAPTURE
+    return None
+
+
+def _failing(container: ContainerView) -> Optional[str]:
+    """How a mesh init container is failing now, or None (succeeded, or not failed yet)."""
+    if container.state == "waiting" and container.reason in MESH_INIT_FAILING:
+        return f"it is waiting in {container.reason} after {container.restarts} restart(s)"
+    if container.state == "terminated" and container.exit_code:
+        return f"it exited with {container.exit_code} ({container.reason or 'no reason'})"
+    last = container.last_terminated
+    if container.state == "running" and last and last.exit_code and container.restarts >= MESH_INIT_RETRIES:
+        return f"it is running again after failing {container.restarts} times"
+    return None
+
+
+@rule("mesh-init-failed", ERROR,
+      title="An init container the service mesh added is failing: the pod never starts",
+      explanation="""
+Meshes add init containers of their own before the proxy: istio-init, linkerd-init and kuma-init write the
+iptables rules that send the pod's traffic through the proxy; istio-validation and linkerd-network-validator
+check that the mesh's CNI plugin did it; consul-connect-inject-init registers the service and writes the
+proxy's bootstrap. Init containers run to completion in order, so while one of them fails the proxy and the
+app never start (kubectl: Init:CrashLoopBackOff or Init:Error; with restartPolicy Never the pod fails). The
+proxy is not at fault. Usual causes: missing NET_ADMIN/NET_RAW capabilities (Pod Security baseline or
+restricted), an iptables backend (nft or legacy) that does not match the node's, a CNI agent that was not
+ready on the node when the pod was created, or, for Consul, servers or ACL login that cannot be reached.
+One failure followed by success is not reported.""",
+      remedy="""
+Read the failing container's previous log. Allow NET_ADMIN and NET_RAW for the namespace or install the mesh's
+CNI plugin (capture); fix the node's CNI agent, then recreate the pod (validation); make the mesh's servers
+reachable (registration).""", reads=(PODS,))
+def mesh_init_failed(rule, pod: PodView, snapshot: Snapshot):
+    if pod.deleted or pod.initialized:
+        return
+    listed = injector_inits(pod)
+    for container in pod.inits:
+        found = mesh_init(container, listed)
+        why = _failing(container) if found else None
+        if not why:
+            continue
+        mesh, kind = found
+        last = container.terminated or container.last_terminated
+        code = f"exit {last.exit_code}" if last else "no exit code yet"
+        evidence = [state_line(container, snapshot.now)]
+        if container.last_terminated is not None:
+            evidence.append(last_state_line(container))
+        if last is not None and last.message:
+            evidence.append(f"termination message: {last.message.strip()}")
+        evidence.append(f"pod: kubectl {pod.ready} {pod.status}")
+        waiting = [c.name for c in pod.all_sidecars + pod.apps]
+        message = (f"{container.name}, an init container {mesh} adds, is failing ({why}; {code}), so "
+                   f"{named(waiting) or 'the rest of the pod'} cannot start; the proxy is not at fault: "
+                   f"{CAUSES[kind]}.")
+        remedy = REMEDIES[kind].format(logs=f"kubectl logs {pod.name} -n {pod.namespace} -c {container.name} --previous")
+        yield rule.finding(container.name, message, remedy, evidence)

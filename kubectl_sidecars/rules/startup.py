@@ -386,7 +386,7 @@ def no_startup_probe(rule, pod: AnyPod, snapshot: Snapshot):
 
 # --- init-before-sidecar ------------------------------------------------------------------------------
 
-def _injector_inits(pod: AnyPod) -> List[str]:
+def injector_inits(pod: AnyPod) -> List[str]:
     status = json_annotation(pod.annotations, ISTIO_STATUS)
     return names_in(status.get("initContainers")) if isinstance(status, dict) else []
 
@@ -411,7 +411,7 @@ def init_before_sidecar(rule, pod: AnyPod, snapshot: Snapshot):
     proxies = [s for s in pod.all_sidecars if helper_words(s.name, s.image).network_proxy]
     if not proxies:
         return
-    mesh_inits = MESH_INIT_NAMES | set(_injector_inits(pod))
+    mesh_inits = MESH_INIT_NAMES | set(injector_inits(pod))
     native = sorted((p for p in proxies if p.type == "sidecar"), key=lambda p: p.index)
     legacy = next((p for p in proxies if p.type != "sidecar"), None)
     repositories = {image_repository(p.image) for p in proxies}

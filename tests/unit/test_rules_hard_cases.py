@@ -73,3 +73,64 @@ def test_cloud_sql_proxy_unblock_uses_its_admin_port_only_when_started_with_quit
 def test_unknown_helper_unblock_warns_that_a_signal_exit_is_not_zero():
     remedy = coded(judged(blocked_job_pod(f.container("log-shipper"))), BLOCKED)[0].remedy
     assert "-c log-shipper -- kill 1" in remedy and "exits 143, not 0" in remedy
+
+
+# --- 2. mesh init containers failing -----------------------------------------------------------------
+
+MESH_INIT = "mesh-init-failed"
+
+
+def meshed_pod(init_name: str, init_status: dict, annotations=None, inits=("istio-init",)) -> dict:
+    """A Deployment's pod whose mesh init container `init_name` has the given status; the proxy and the app
+    wait behind it."""
+    return f.pod(init_containers=[f.container(init_name, f.IMAGES["istio-init"] if "istio" in init_name else None)],
+                 containers=[f.container("app", port=8080), f.container("istio-proxy", port=15090)],
+                 init_statuses=[init_status],
+                 statuses=[f.waiting("app", "PodInitializing"), f.waiting("istio-proxy", "PodInitializing")],
+                 owner=f.replicaset_owner("web-7d9c6b5f4"), phase="Pending",
+                 annotations=f.istio_annotations(inits=inits) if annotations is None else annotations,
+                 pod_conditions=f.conditions(initialized=False, ready=False))
+
+
+def test_istio_init_crash_looping_names_the_mesh_the_exit_and_the_capabilities_not_the_proxy():
+    last = f.exited(2, since=100, until=101, message="iptables-restore: Permission denied (you must be root)")
+    pod = meshed_pod("istio-init", f.waiting("istio-init", "CrashLoopBackOff", restarts=5, last=last))
+    found = coded(judged(pod), MESH_INIT)
+    assert [(x.severity, x.container, x.related) for x in found] == [("error", "istio-init", None)]
+    message = found[0].message
+    assert "Istio" in message and "exit 2" in message and "NET_ADMIN and NET_RAW" in message
+    assert "the proxy is not at fault" in message and "istio-proxy, app cannot start" in message
+    assert any("Permission denied" in line for line in found[0].evidence)
+    assert "kubectl logs web-7d9c6b5f4-x2x9q -n default -c istio-init --previous" in found[0].remedy
+    assert [x for x in judged(pod) if x.severity != "info" and x.code != MESH_INIT] == []
+
+
+def test_linkerd_network_validator_failing_points_at_the_cni_agent():
+    pod = meshed_pod("linkerd-network-validator",
+                     f.terminated("linkerd-network-validator", 1, since=10, until=40),
+                     annotations={"linkerd.io/proxy-version": "edge-24.5.1"})
+    found = coded(judged(pod), MESH_INIT)
+    assert [x.container for x in found] == ["linkerd-network-validator"]
+    assert "Linkerd" in found[0].message and "CNI agent" in found[0].message
+    assert "DaemonSet" in found[0].remedy
+
+
+def test_an_init_the_injector_lists_under_another_name_counts_as_the_mesh_s():
+    pod = meshed_pod("istio-setup", f.waiting("istio-setup", "CrashLoopBackOff", restarts=4,
+                                              last=f.exited(1, until=90)), inits=("istio-setup",))
+    assert [x.container for x in coded(judged(pod), MESH_INIT)] == ["istio-setup"]
+
+
+def test_a_mesh_init_that_crashed_once_and_then_succeeded_stays_quiet():
+    done = f.terminated("istio-init", 0, since=40, until=41, restarts=1, last=f.exited(2, since=10, until=11))
+    pod = f.pod(init_containers=[f.container("istio-init")], containers=[f.container("app"), f.container("istio-proxy")],
+                init_statuses=[done], statuses=[f.running("app"), f.running("istio-proxy")],
+                annotations=f.istio_annotations())
+    assert coded(judged(pod), MESH_INIT) == []
+
+
+def test_a_mesh_init_running_its_first_retry_stays_quiet_and_the_pod_s_own_init_is_not_the_mesh_s():
+    retry = f.running("istio-init", since=50, restarts=1, last=f.exited(2, since=10, until=11))
+    assert coded(judged(meshed_pod("istio-init", retry)), MESH_INIT) == []
+    own = meshed_pod("migrate", f.waiting("migrate", "CrashLoopBackOff", restarts=5, last=f.exited(1, until=90)))
+    assert coded(judged(own), MESH_INIT) == []
