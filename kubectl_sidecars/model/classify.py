@@ -9,7 +9,7 @@ import json
 from typing import Dict, List, Optional, Tuple
 
 from kubectl_sidecars.model.owners import controller_reference
-from kubectl_sidecars.model.vocabulary import helper_words
+from kubectl_sidecars.model.vocabulary import helper_words, image_repository, words
 
 INIT, SIDECAR, LEGACY, APP, EPHEMERAL = "init", "sidecar", "legacy-sidecar", "app", "ephemeral"
 TYPES = (INIT, SIDECAR, LEGACY, APP, EPHEMERAL)
@@ -109,6 +109,51 @@ def _workload_names(pod: dict) -> set:
     return {n for n in names if n}
 
 
+# A pod whose proxy is the workload: a mesh's gateway (ingress, egress, east-west, waypoint, mesh gateways of
+# Consul, Linkerd's multicluster gateway) or an envoy-based ingress controller. Gateway API implementations
+# label the pods they deploy for a Gateway (gateway.networking.k8s.io/gateway-name: Istio, Envoy Gateway,
+# Kuma...), Istio's own charts label theirs `istio: ingressgateway` and inject them with the gateway template
+# (inject.istio.io/templates: gateway), and Consul's and Linkerd's charts label theirs `component: ...gateway`.
+GATEWAY_LABEL_KEYS = ("gateway.networking.k8s.io/gateway-name", "istio.io/gateway-name", "gateway.istio.io/managed",
+                      "gateway.envoyproxy.io/owning-gateway-name")
+GATEWAY_VALUE_LABELS = ("istio", "component", "app.kubernetes.io/component")
+GATEWAY_TEMPLATE = "inject.istio.io/templates"
+# A mesh's own proxy in a pod where that mesh's injection is off was not injected: someone deployed the proxy
+# itself, as a gateway (Istio's ingress gateways are deployed with sidecar.istio.io/inject: "false").
+INJECTION_OFF = {"istio-proxy": ("sidecar.istio.io/inject", ("false",)),
+                 "linkerd-proxy": ("linkerd.io/inject", ("disabled",)),
+                 "consul-dataplane": ("consul.hashicorp.com/connect-inject", ("false",)),
+                 "kuma-dp": ("kuma.io/sidecar-injection", ("disabled", "false"))}
+
+
+def gateway(metadata: dict) -> Optional[str]:
+    """Why the pod is a gateway whose proxy is the workload, or None."""
+    labels, annotations = metadata.get("labels") or {}, metadata.get("annotations") or {}
+    for key in GATEWAY_LABEL_KEYS:
+        if key in labels:
+            return f"label {key}"
+    for key in GATEWAY_VALUE_LABELS:
+        value = labels.get(key)
+        if isinstance(value, str) and value.lower().endswith("gateway"):
+            return f"label {key}: {value}"
+    template = annotations.get(GATEWAY_TEMPLATE)
+    if isinstance(template, str) and "gateway" in template:
+        return f"annotation {GATEWAY_TEMPLATE}: {template}"
+    return None
+
+
+def _deployed_by_hand(metadata: dict, container: dict) -> bool:
+    """A mesh's proxy in a pod where that mesh's injection is turned off (annotation or label)."""
+    names = words(container.get("name")) + words(image_repository(container.get("image")))
+    for proxy, (key, values) in INJECTION_OFF.items():
+        if f"-{proxy}-" in names:
+            for source in (metadata.get("annotations") or {}, metadata.get("labels") or {}):
+                value = source.get(key)
+                if isinstance(value, str) and value.lower() in values:
+                    return True
+    return False
+
+
 def classify(pod: dict) -> Dict[str, Classification]:
     """Map container name -> (type, evidence). Evidence is set for legacy sidecars only."""
     spec = pod.get("spec") or {}
@@ -125,10 +170,15 @@ def classify(pod: dict) -> Dict[str, Classification]:
     names = [c.get("name") for c in containers]
     named = set(names)
     workload = _workload_names(pod)
+    metadata = pod.get("metadata") or {}
+    gateway_pod = gateway(metadata) is not None
     evidence: Dict[str, str] = {}
     for container in containers:
         name = container.get("name")
         found = injected.get(name)
+        if helper_words(name, container.get("image")).network_proxy and (
+                gateway_pod or (not found and _deployed_by_hand(metadata, container))):
+            continue  # the proxy is the gateway itself
         if not found and default in named:
             if name == default:
                 continue  # the annotation names the workload itself

@@ -134,3 +134,63 @@ def test_a_mesh_init_running_its_first_retry_stays_quiet_and_the_pod_s_own_init_
     assert coded(judged(meshed_pod("istio-init", retry)), MESH_INIT) == []
     own = meshed_pod("migrate", f.waiting("migrate", "CrashLoopBackOff", restarts=5, last=f.exited(1, until=90)))
     assert coded(judged(own), MESH_INIT) == []
+
+
+# --- 3. a proxy that is the workload -------------------------------------------------------------------
+
+def oomed_proxy_pod(name: str, containers, labels=None, annotations=None) -> dict:
+    """A Deployment's pod whose proxy was OOMKilled once, a minute ago, and runs again."""
+    proxy = containers[0]["name"]
+    statuses = [f.running(proxy, since=540, restarts=1, last=f.exited(137, "OOMKilled", since=10, until=538))]
+    statuses += [f.running(c["name"]) for c in containers[1:]]
+    return f.pod(name, containers=containers, statuses=statuses, owner=f.replicaset_owner(name.rsplit("-", 1)[0]),
+                 labels=labels, annotations=annotations)
+
+
+def test_istio_ingress_gateway_deployed_without_injection_is_an_app_and_its_oom_no_sidecar_finding():
+    pod = oomed_proxy_pod("istio-ingressgateway-5c8d-x2x9q", [f.container("istio-proxy", port=8080)],
+                          labels={"app": "istio-ingressgateway", "istio": "ingressgateway"},
+                          annotations={"sidecar.istio.io/inject": "false"})
+    assert types(pod) == {"istio-proxy": "app"}
+    assert coded(judged(pod), "sidecar-oomkilled") == []
+
+
+def test_istio_proxy_where_istio_injection_is_off_is_the_workload_even_beside_another_container():
+    pod = oomed_proxy_pod("edge-5c8d-x2x9q", [f.container("istio-proxy"), f.container("config-watcher")],
+                          labels={"app": "edge"}, annotations={"sidecar.istio.io/inject": "false"})
+    assert types(pod)["istio-proxy"] == "app"
+
+
+def test_gateway_injected_with_istio_s_gateway_template_stays_quiet():
+    annotations = dict(f.istio_annotations(inits=()), **{"inject.istio.io/templates": "gateway"})
+    pod = oomed_proxy_pod("ingress-5c8d-x2x9q", [f.container("istio-proxy"), f.container("cert-reloader")],
+                          labels={"app": "ingress"}, annotations=annotations)
+    assert types(pod)["istio-proxy"] == "app"
+    assert [x for x in judged(pod) if x.container == "istio-proxy"] == []
+
+
+def test_gateway_api_waypoint_consul_mesh_gateway_and_envoy_gateway_proxies_are_apps():
+    waypoint = oomed_proxy_pod("waypoint-5c8d-x2x9q", [f.container("istio-proxy")],
+                               labels={"gateway.networking.k8s.io/gateway-name": "waypoint"},
+                               annotations=f.istio_annotations(inits=()))
+    consul = oomed_proxy_pod("consul-mesh-gateway-5c8d-x2x9q",
+                             [f.container("mesh-gateway", "hashicorp/consul-dataplane:1.5.0"),
+                              f.container("log-shipper")], labels={"component": "mesh-gateway"})
+    envoy_gateway = oomed_proxy_pod("envoy-default-eg-5c8d-x2x9q",
+                                    [f.container("envoy", "docker.io/envoyproxy/envoy:distroless-v1.31.0"),
+                                     f.container("shutdown-manager", "docker.io/envoyproxy/gateway:v1.2.0")],
+                                    labels={"gateway.envoyproxy.io/owning-gateway-name": "eg"})
+    assert types(waypoint) == {"istio-proxy": "app"}
+    assert types(consul) == {"mesh-gateway": "app", "log-shipper": "legacy-sidecar"}
+    assert types(envoy_gateway) == {"envoy": "app", "shutdown-manager": "app"}
+
+
+def test_an_injected_proxy_beside_the_app_and_an_envoy_in_a_pod_without_istio_stay_sidecars():
+    injected = oomed_proxy_pod("web-5c8d-x2x9q", [f.container("istio-proxy"), f.container("web")],
+                               annotations=f.istio_annotations(inits=()))
+    assert types(injected)["istio-proxy"] == "legacy-sidecar"
+    assert [x.severity for x in coded(judged(injected), "sidecar-oomkilled")] == ["error"]
+    opted_out = oomed_proxy_pod("api-5c8d-x2x9q", [f.container("envoy", "docker.io/envoyproxy/envoy:v1.31.0"),
+                                                   f.container("api")],
+                                annotations={"sidecar.istio.io/inject": "false"})
+    assert types(opted_out)["envoy"] == "legacy-sidecar"
