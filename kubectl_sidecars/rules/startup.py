@@ -231,7 +231,10 @@ def _held_back(pod: PodView) -> List[str]:
 The containers after a native sidecar start only once it is started (its startupProbe passed, or its process
 runs when it has none). This one never got there: its image cannot be pulled, it cannot be created, it crashes,
 or its startupProbe keeps failing, so the pod stays in Init and its app containers never run (a Job pod makes
-no progress until activeDeadlineSeconds, if any). A legacy sidecar whose image cannot be pulled is reported
+no progress until activeDeadlineSeconds, if any). A failing startupProbe shows in the restart history from its
+first repetition: the kubelet kills the sidecar (exit 143, or 137) once the probe has failed failureThreshold
+times, so the previous run lasted about initialDelaySeconds + failureThreshold x periodSeconds, and it is
+restarted to fail the same way. A legacy sidecar whose image cannot be pulled is reported
 too: the pod never becomes ready and never finishes. Known upstream bug #132826 (<= 1.34): in a restartPolicy
 Never pod, a sidecar whose startupProbe failed once may leave the app waiting forever even after a restart.""",
       remedy="""
@@ -274,6 +277,9 @@ def _why_not_started(pod: PodView, container: ContainerView, snapshot: Snapshot,
                     "containers still wait: with restartPolicy Never this matches upstream bug #132826 "
                     "(Kubernetes <= 1.34)")
         return ""
+    killed = _killed_by_startup_probe(pod, container)
+    if killed:
+        return killed
     if container.state == "waiting" and container.reason in FAILED_WAITING:
         detail = f" ({container.waiting_message})" if container.waiting_message else ""
         return f"it is waiting in {container.reason}{detail} after {container.restarts} restart(s)"
@@ -286,6 +292,30 @@ def _why_not_started(pod: PodView, container: ContainerView, snapshot: Snapshot,
             return (f"its startupProbe has not passed after {took(ran)} of running (it allows about "
                     f"{took(budget)})")
     return ""
+
+
+# A run ended by a failing startupProbe lasts about the probe's budget: the kubelet kills the container once
+# failureThreshold probes in a row failed (pkg/kubelet/prober: the first probe after initialDelaySeconds, one
+# each periodSeconds), then waits up to the grace period for it to stop.
+PROBE_KILL_EARLY = 2
+
+
+def _killed_by_startup_probe(pod: PodView, container: ContainerView) -> str:
+    """Why the restart history says the startupProbe never passed: the previous run, which never became
+    started, ended with SIGTERM or SIGKILL after as long as the probe allows. Read from the first repetition,
+    whether the current run is young, backing off or long."""
+    probe = container.spec.get("startupProbe")
+    last = container.last_terminated
+    if not probe or last is None or last.exit_code not in END_OF_POD_EXIT_CODES or last.reason == "OOMKilled":
+        return ""
+    ran = seconds_between(last.started_at, last.finished_at)
+    budget = restart_budget(probe)
+    period = probe.get("periodSeconds") or 10
+    if ran is None or not budget - period - PROBE_KILL_EARLY <= ran <= budget + pod.grace_period + WARM_UP:
+        return ""
+    return (f"its startupProbe never passes: its last run was killed after {took(ran)} (exit {last.exit_code}), "
+            f"what the probe allows (about {took(budget)}), and it has been restarted {container.restarts} "
+            "time(s) so far")
 
 
 def _startup_remedy(pod: PodView, container: ContainerView, snapshot: Snapshot) -> Fix:

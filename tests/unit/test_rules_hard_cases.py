@@ -194,3 +194,36 @@ def test_an_injected_proxy_beside_the_app_and_an_envoy_in_a_pod_without_istio_st
                                                    f.container("api")],
                                 annotations={"sidecar.istio.io/inject": "false"})
     assert types(opted_out)["envoy"] == "legacy-sidecar"
+
+
+# --- 4. startup failure seen through the restart history ----------------------------------------------
+
+STARTUP = "sidecar-startup-failed"
+
+
+def restarting_sidecar_pod(last: dict, *, started: bool = False, since: float = 595, restarts: int = 4) -> dict:
+    """A Job pod stuck in Init:0/1: its native sidecar (startupProbe: 3 failures, 10 s apart) runs again
+    `600 - since` seconds ago after `last`."""
+    proxy = f.sidecar("envoy", "docker.io/envoyproxy/envoy:v1.31.0", port=9901,
+                      startupProbe=f.http_probe(9901, "/ready", period=10, failures=3))
+    init = [f.running("envoy", since=since, started=started, ready=started, restarts=restarts, last=last)]
+    return f.job_pod(init_containers=[proxy], containers=[f.container("export")], init_statuses=init,
+                     statuses=[f.waiting("export", "PodInitializing")], phase="Pending",
+                     pod_conditions=f.conditions(initialized=started, ready=False))
+
+
+def test_a_run_killed_after_the_probe_budget_is_a_startup_failure_from_the_first_repetition():
+    pod = restarting_sidecar_pod(f.exited(143, since=560, until=592), restarts=1)
+    found = [(x.code, x.severity, x.container) for x in judged(pod) if x.severity != "info"]
+    assert found == [(STARTUP, "error", "envoy")]
+    message = coded(judged(pod), STARTUP)[0].message
+    assert "startupProbe never passes" in message and "exit 143" in message and "32s" in message
+
+
+def test_a_quick_crash_or_a_sidecar_that_started_is_not_read_as_a_failing_probe():
+    crashed = restarting_sidecar_pod(f.exited(1, since=590, until=592), restarts=1)
+    assert coded(judged(crashed), STARTUP) == []
+    started = restarting_sidecar_pod(f.exited(143, since=560, until=592), started=True, restarts=1)
+    assert coded(judged(started), STARTUP) == []
+    long_run = restarting_sidecar_pod(f.exited(143, since=10, until=500), restarts=1)
+    assert coded(judged(long_run), STARTUP) == []
