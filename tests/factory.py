@@ -51,13 +51,19 @@ LIVE = Clock(lambda: datetime.now(timezone.utc) - timedelta(seconds=LIVE_SPAN))
 ts, at = FIXED.ts, FIXED.at
 
 
-def _digest(*parts: object) -> str:
+def ago(seconds: float) -> float:
+    """The time of the `live` builders that lies ``seconds`` before now, so live stories read backwards."""
+    return LIVE_SPAN - seconds
+
+
+def digest(*parts: object) -> str:
+    """A stable hex digest of what names an object (ids, hashes, names the controllers generate)."""
     return hashlib.sha256("/".join(map(str, parts)).encode()).hexdigest()
 
 
 def uid(*parts: str) -> str:
     """A stable uid in the API server's format, derived from what names the object."""
-    h = _digest(*parts)
+    h = digest(*parts)
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
@@ -188,8 +194,8 @@ def _complete_status(entry: dict, spec: Optional[dict], pod_name: str) -> dict:
     entry = copy.deepcopy(entry)
     entry.setdefault("image", _runtime_image((spec or {}).get("image") or "registry.example.com/unknown"))
     if _has_run(entry) or entry.get("restartCount"):
-        entry.setdefault("imageID", f"{entry['image'].rsplit(':', 1)[0]}@sha256:{_digest('image', entry['image'])}")
-        entry.setdefault("containerID", f"containerd://{_digest(pod_name, entry['name'], entry.get('restartCount'))}")
+        entry.setdefault("imageID", f"{entry['image'].rsplit(':', 1)[0]}@sha256:{digest('image', entry['image'])}")
+        entry.setdefault("containerID", f"containerd://{digest(pod_name, entry['name'], entry.get('restartCount'))}")
     else:
         entry.setdefault("imageID", "")
     return entry
@@ -232,7 +238,7 @@ class Builders:
                           message: Optional[str], since: float, until: float, no_reason: bool = False) -> dict:
         """A terminated state; the reason defaults to what the kubelet writes (Completed / Error)."""
         block = {"exitCode": exit_code, "startedAt": self.clock.ts(since), "finishedAt": self.clock.ts(until),
-                 "containerID": f"containerd://{_digest('run', exit_code, since, until)}"}
+                 "containerID": f"containerd://{digest('run', exit_code, since, until)}"}
         if not no_reason:
             block["reason"] = reason or ("Completed" if exit_code == 0 else "Error")
         if signal is not None:
@@ -346,7 +352,7 @@ class Builders:
             "name": name,
             "namespace": namespace,
             "uid": uid("pod", namespace, name),
-            "resourceVersion": str(int(_digest(name)[:6], 16)),
+            "resourceVersion": str(int(digest(name)[:6], 16)),
             "creationTimestamp": self.clock.ts(created),
             "labels": dict(labels if labels is not None else {"app": name.split("-")[0]}),
         }

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from .kubelet import container, exited, http_probe, running, sidecar, terminated, waiting
+from tests.factory import ago, container, http_probe, live, sidecar
 
 PI_COMMAND = ["perl", "-Mbignum=bpi", "-wle", "print bpi(2000)"]
 SEVERITY_RANK = {"info": 1, "warning": 2, "error": 3}
@@ -89,8 +89,8 @@ def legacy_cronjob(kube, ns):
         container("slow-sidecar", "zwindler/slow-sidecar", ports=SLOW_SIDECAR_PORTS),
     ])
     job, pod = kube.cronjob_run(cronjob, name="sidecar-cronjob-29866175", statuses=[
-        terminated("sidecar-user", 1, started_ago=358, finished_ago=357),
-        running("slow-sidecar", since=356),
+        live.terminated("sidecar-user", 1, since=ago(358), until=ago(357)),
+        live.running("slow-sidecar", since=ago(356)),
     ])
     kube.job_status(job, active=1, ready=0, started_ago=360)
     kube.event(job, "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}", type="Normal",
@@ -105,14 +105,14 @@ def legacy_cronjob(kube, ns):
 def native_cronjob(kube, ns):
     """Scenario 2: slow-sidecar as a native sidecar with a startupProbe; the app waits for it, exits 0; the
     helper ignores SIGTERM and is SIGKILLed at the 30 s deadline (137). Pod Completed, Job 1/1."""
-    probe = http_probe("/", 8081, initialDelaySeconds=5, periodSeconds=1, failureThreshold=10, timeoutSeconds=1)
+    probe = http_probe(8081, "/", period=1, failures=10, delay=5)
     cronjob = kube.cronjob(ns, "sidecar-cronjob-native", schedule="5 10 * * *",
                            init=[sidecar("slow-sidecar", "zwindler/slow-sidecar", ports=SLOW_SIDECAR_PORTS,
                                          startupProbe=probe)],
                            containers=[container("sidecar-user", "zwindler/sidecar-user")])
     job, pod = kube.cronjob_run(cronjob, name="sidecar-cronjob-native-29866205", statuses=[
-        terminated("slow-sidecar", 137, started_ago=118, finished_ago=79),
-        terminated("sidecar-user", 0, started_ago=111, finished_ago=109),
+        live.terminated("slow-sidecar", 137, since=ago(118), until=ago(79)),
+        live.terminated("sidecar-user", 0, since=ago(111), until=ago(109)),
     ])
     kube.job_status(job, succeeded=1, outcome="Complete", started_ago=120, finished_ago=77)
     kube.event(pod, "Unhealthy", 'Startup probe failed: Get "http://10.2.0.10:8081/": dial tcp 10.2.0.10:8081: '
@@ -135,8 +135,8 @@ def pi_legacy(kube, ns):
         container("sidecar", "hwchiu/netutils"),
     ])
     pod = kube.job_pod(job, statuses=[
-        terminated("pi", 0, started_ago=905, finished_ago=898),
-        running("sidecar", since=906),
+        live.terminated("pi", 0, since=ago(905), until=ago(898)),
+        live.running("sidecar", since=ago(906)),
     ])
     kube.job_status(job, active=1, ready=0, started_ago=910)
     kube.event(job, "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}", type="Normal",
@@ -154,8 +154,8 @@ def pi_native(kube, ns):
     job = kube.job(ns, "pi-sidecar", init=[sidecar("network-proxy", "hwchiu/python-example")],
                    containers=[container("pi", "perl:5.34.0", command=PI_COMMAND)])
     pod = kube.job_pod(job, statuses=[
-        terminated("network-proxy", 0, started_ago=298, finished_ago=288),
-        terminated("pi", 0, started_ago=297, finished_ago=290),
+        live.terminated("network-proxy", 0, since=ago(298), until=ago(288)),
+        live.terminated("pi", 0, since=ago(297), until=ago(290)),
     ])
     kube.job_status(job, succeeded=1, outcome="Complete", started_ago=300, finished_ago=287)
     kube.event(job, "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}", type="Normal",
@@ -174,7 +174,7 @@ def test_scenario_1_legacy_helper_race_blocks_the_cronjob(kube, run_plugin, ns, 
     cronjob, job, pod = legacy_cronjob
     # A Job of the same name pattern but not owned by the CronJob is not one of its runs.
     stray = kube.job(ns, "sidecar-cronjob-manual", containers=[container("sidecar-user")])
-    kube.job_pod(stray, statuses=[terminated("sidecar-user", 1)])
+    kube.job_pod(stray, statuses=[live.terminated("sidecar-user", 1)])
     document, out = json_and_report(run_plugin, "cronjob", "sidecar-cronjob", "-n", ns)
 
     assert [j["name"] for j in document["jobs"]] == [job["metadata"]["name"]]
@@ -300,14 +300,16 @@ def test_diagnose_deployment_reads_pods_by_its_selector(kube, ns, run_plugin):
         "spec": {"replicas": 2, "selector": {"matchLabels": labels}, "template": {
             "metadata": {"labels": labels},
             "spec": {"initContainers": [sidecar("log-shipper")], "containers": [container("app")]}}}})
-    oom = exited(137, "OOMKilled", started_ago=400, finished_ago=300)
+    oom = live.exited(137, "OOMKilled", since=ago(400), until=ago(300))
     kube.pod(ns, "web-1", labels=labels, init=[sidecar("log-shipper")], containers=[container("app")],
-             statuses=[running("log-shipper", since=290, restarts=1, last=oom), running("app", since=600)])
+             statuses=[live.running("log-shipper", since=ago(290), restarts=1, last=oom),
+                       live.running("app", since=ago(600))])
     kube.pod(ns, "web-2", labels=labels, init=[sidecar("log-shipper")], containers=[container("app")],
-             statuses=[running("log-shipper", since=600), running("app", since=600)])
+             statuses=[live.running("log-shipper", since=ago(600)), live.running("app", since=ago(600))])
     # Same namespace, not selected: its problem must not show up.
     kube.pod(ns, "batch-1", labels={"app": "batch"}, containers=[container("app"), container("istio-proxy")],
-             statuses=[waiting("app", "CrashLoopBackOff", restarts=5, last=exited(1)), running("istio-proxy")])
+             statuses=[live.waiting("app", "CrashLoopBackOff", restarts=5, last=live.exited(1)),
+                       live.running("istio-proxy")])
 
     spelled, short = run_all(run_plugin, ["diagnose", "deployment", "web", "-n", ns, "-o", "json"],
                              ["diagnose", "deploy/web", "-n", ns, "-o", "json"])
@@ -325,7 +327,7 @@ def test_diagnose_deployment_reads_pods_by_its_selector(kube, ns, run_plugin):
 
 def test_diagnose_without_target_reads_the_whole_namespace(cluster, kube, ns, run_plugin, pi_legacy, pi_native):
     kube.pod(ns, "web", init=[sidecar("proxy")], containers=[container("app")],
-             statuses=[running("proxy"), running("app")])
+             statuses=[live.running("proxy"), live.running("app")])
     expected = sorted([pi_legacy[1]["metadata"]["name"], pi_native[1]["metadata"]["name"], "web"])
 
     # Without -n: the context's namespace.
@@ -434,13 +436,14 @@ def test_native_sidecars_on_a_1_27_kubelet(kube, ns, run_plugin):
                    containers=[container("migrate")])
     # kubelet 1.27 does not know restartPolicy on init containers: the proxy runs as a plain init
     # container that never exits, so the app never starts.
-    pod = kube.job_pod(job, node=node, statuses=[running("cloud-sql-proxy", ready=False, started=False, since=500),
-                                                 waiting("migrate", "PodInitializing")])
+    pod = kube.job_pod(job, node=node, statuses=[
+        live.running("cloud-sql-proxy", ready=False, started=False, since=ago(500)),
+        live.waiting("migrate", "PodInitializing")])
     kube.job_status(job, active=1, started_ago=510)
 
     # The same pod on a current kubelet, in the same namespace: no version finding there.
     kube.pod(ns, "current", init=[sidecar("cloud-sql-proxy", "gcr.io/cloud-sql-connectors/cloud-sql-proxy")],
-             containers=[container("migrate")], statuses=[running("cloud-sql-proxy"), running("migrate")])
+             containers=[container("migrate")], statuses=[live.running("cloud-sql-proxy"), live.running("migrate")])
 
     job_result, namespace_result = run_all(run_plugin, ["diagnose", "job", "migrate", "-n", ns, "-o", "json"],
                                            ["diagnose", "-n", ns, "-o", "json"])

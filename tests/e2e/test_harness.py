@@ -5,8 +5,9 @@ import subprocess
 
 import pytest
 
+from tests.factory import container, live, sidecar
+
 from .cluster import K8S_VERSION, ApiError
-from .kubelet import container, exited, running, sidecar, terminated, waiting
 
 TABLE = "application/json;as=Table;g=meta.k8s.io;v=v1"
 VIEWER = "restricted-viewer"
@@ -35,7 +36,8 @@ def test_kubectl_is_the_matching_client(cluster):
 
 def test_pod_status_written_by_the_test_is_read_back(kube, ns):
     pod = kube.pod(ns, "web", init=[sidecar("proxy")], containers=[container("app")],
-                   statuses=[running("proxy"), waiting("app", "CrashLoopBackOff", restarts=3, last=exited(1))])
+                   statuses=[live.running("proxy"),
+                             live.waiting("app", "CrashLoopBackOff", restarts=3, last=live.exited(1))])
 
     read = kube.api.get(f"/api/v1/namespaces/{ns}/pods/web")
     assert read["metadata"]["uid"] == pod["metadata"]["uid"]
@@ -47,28 +49,28 @@ def test_pod_status_written_by_the_test_is_read_back(kube, ns):
     assert app["lastState"]["terminated"]["exitCode"] == 1 and app["restartCount"] == 3
     assert read["status"]["phase"] == "Running"
     conditions = {c["type"]: c["status"] for c in read["status"]["conditions"]}
-    assert conditions == {"PodScheduled": "True", "Initialized": "True", "ContainersReady": "False",
-                          "Ready": "False"}
+    assert conditions == {"PodReadyToStartContainers": "True", "PodScheduled": "True", "Initialized": "True",
+                          "ContainersReady": "False", "Ready": "False"}
 
 
 # What kubectl's own printer makes of the statuses the builders write: the plugin is compared to it.
 PRINTED = [
-    pytest.param([sidecar("proxy")], [container("app")], "Always", [running("proxy"), running("app")],
+    pytest.param([sidecar("proxy")], [container("app")], "Always", [live.running("proxy"), live.running("app")],
                  "2/2", "Running", id="sidecar-counts-in-ready"),
     pytest.param([sidecar("proxy")], [container("app")], "Always",
-                 [running("proxy", started=False, ready=False), waiting("app", "PodInitializing")],
+                 [live.running("proxy", started=False, ready=False), live.waiting("app", "PodInitializing")],
                  "0/2", "Init:0/1", id="sidecar-not-started"),
     pytest.param([container("migrate"), sidecar("proxy")], [container("app")], "Always",
-                 [waiting("migrate", "CrashLoopBackOff", restarts=2, last=exited(1)),
-                  waiting("proxy", "PodInitializing"), waiting("app", "PodInitializing")],
+                 [live.waiting("migrate", "CrashLoopBackOff", restarts=2, last=live.exited(1)),
+                  live.waiting("proxy", "PodInitializing"), live.waiting("app", "PodInitializing")],
                  "0/2", "Init:CrashLoopBackOff", id="init-crashloop"),
-    pytest.param([], [container("app")], "Always", [waiting("app", "ImagePullBackOff")],
+    pytest.param([], [container("app")], "Always", [live.waiting("app", "ImagePullBackOff")],
                  "0/1", "ImagePullBackOff", id="image-pull"),
     pytest.param([sidecar("proxy")], [container("main")], "Never",
-                 [terminated("proxy", 137, signal=9), terminated("main", 0)],
+                 [live.terminated("proxy", 137, signal=9), live.terminated("main", 0)],
                  "0/2", "Completed", id="job-pod-sidecar-killed"),
     pytest.param([], [container("main"), container("istio-proxy")], "Never",
-                 [terminated("main", 0), running("istio-proxy")],
+                 [live.terminated("main", 0), live.running("istio-proxy")],
                  "1/2", "NotReady", id="legacy-sidecar-blocks"),
 ]
 
@@ -82,7 +84,7 @@ def test_table_printer_agrees_with_the_builders(kube, ns, init, containers, rest
 
 
 def test_terminating_pod_stays_terminating(kube, ns):
-    pod = kube.pod(ns, "old", containers=[container("app")], statuses=[running("app")])
+    pod = kube.pod(ns, "old", containers=[container("app")], statuses=[live.running("app")])
     kube.terminate(pod)
     assert kube.api.get(f"/api/v1/namespaces/{ns}/pods/old")["metadata"]["deletionTimestamp"]
     assert table_cells(kube.api, f"/api/v1/namespaces/{ns}/pods/old")["Status"] == "Terminating"
@@ -90,10 +92,10 @@ def test_terminating_pod_stays_terminating(kube, ns):
 
 def test_job_status_is_accepted_and_printed(kube, ns):
     done = kube.job(ns, "done", init=[sidecar("proxy")], containers=[container("main")])
-    kube.job_pod(done, statuses=[terminated("proxy", 143), terminated("main", 0)])
+    kube.job_pod(done, statuses=[live.terminated("proxy", 143), live.terminated("main", 0)])
     kube.job_status(done, succeeded=1, outcome="Complete")
     failed = kube.job(ns, "failed", containers=[container("main")], backoffLimit=0)
-    kube.job_pod(failed, statuses=[terminated("main", 2)])
+    kube.job_pod(failed, statuses=[live.terminated("main", 2)])
     kube.job_status(failed, failed=1, outcome="Failed")
 
     for name, status, completions in [("done", "Complete", "1/1"), ("failed", "Failed", "0/1")]:
@@ -106,7 +108,7 @@ def test_job_status_is_accepted_and_printed(kube, ns):
 
 def test_cronjob_run_and_events(kube, ns):
     nightly = kube.cronjob(ns, "nightly", init=[sidecar("proxy")], containers=[container("main")])
-    job, pod = kube.cronjob_run(nightly, statuses=[running("proxy"), running("main")])
+    job, pod = kube.cronjob_run(nightly, statuses=[live.running("proxy"), live.running("main")])
     kube.event(pod, "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503",
                container="proxy", count=4)
 
@@ -133,7 +135,7 @@ def test_audit_log_records_each_user(cluster, ns):
 
 
 def test_namespace_scoped_reader_is_confined_to_its_namespace(cluster, kube, ns):
-    kube.pod(ns, "visible", containers=[container("app")], statuses=[running("app")])
+    kube.pod(ns, "visible", containers=[container("app")], statuses=[live.running("app")])
     cluster.bind_role(VIEWER, ns, [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}])
     viewer = cluster.api_as(VIEWER)
 
@@ -144,7 +146,7 @@ def test_namespace_scoped_reader_is_confined_to_its_namespace(cluster, kube, ns)
 
 
 def test_kubeconfig_context_namespace_is_the_default(cluster, kube, ns):
-    kube.pod(ns, "here", containers=[container("app")], statuses=[running("app")])
+    kube.pod(ns, "here", containers=[container("app")], statuses=[live.running("app")])
     config = cluster.user_kubeconfig("admin", ["system:masters"], namespace=ns)
     out = kubectl(cluster, "get", "pods", "-o", "name", kubeconfig=config)
     assert out.stdout.split() == ["pod/here"], out.stderr

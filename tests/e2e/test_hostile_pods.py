@@ -8,9 +8,8 @@ import json
 import pytest
 import yaml
 
+from tests.factory import container, live, sidecar
 from tests.unit.hostile import check_outcome
-
-from .kubelet import container, running, sidecar, terminated, waiting
 
 CONTROLS = "\x1b[2J\x1b]8;;https://evil.example/\x07click\x1b]8;;\x07 \u202egnp.exe \u061c\u180e\u206a\ufff9" \
            "\U000e0041\u200b\x85\x9b31m"
@@ -29,21 +28,21 @@ def namespace(kube):
     """Healthy pods (a native sidecar, an Istio legacy sidecar, a finished bare pod) and one hostile pod."""
     ns = kube.namespace("hostile-pods")
     kube.pod(ns, "web", init=[sidecar("proxy")], containers=[container("app")],
-             statuses=[running("proxy"), running("app")])
+             statuses=[live.running("proxy"), live.running("app")])
     kube.pod(ns, "reviews", containers=[container("reviews"), container("istio-proxy")],
              annotations={"sidecar.istio.io/status": json.dumps({"initContainers": [], "containers": ["istio-proxy"]})},
-             statuses=[running("reviews"), running("istio-proxy")])
+             statuses=[live.running("reviews"), live.running("istio-proxy")])
     kube.pod(ns, "report", containers=[container("report")], restart_policy="Never",
-             statuses=[terminated("report", 0)])
+             statuses=[live.terminated("report", 0)])
     hostile = kube.pod(
-        ns, "hostile", init=[sidecar("log-agent", env=[{"name": "PORT", "value": "\u00b2"}])],
-        containers=[container("app", env=[{"name": "DB_PORT", "value": "\u00b2"},
-                                          {"name": "ADMIN_PORT", "value": "9" * 5_000}],
+        ns, "hostile", init=[sidecar("log-agent", env={"PORT": "\u00b2"})],
+        containers=[container("app", env={"DB_PORT": "\u00b2", "ADMIN_PORT": "9" * 5_000},
                               command=["sh", "-c", f"echo '{CONTROLS}'"]),
                     container("istio-proxy")],
         annotations=HOSTILE_ANNOTATIONS, labels={"app": "hostile"})
-    kube.set_status(hostile, [running("log-agent"), waiting("app", "CrashLoopBackOff", message=CONTROLS, restarts=4),
-                              terminated("istio-proxy", 137, reason=f"OOMKilled{CONTROLS}")],
+    kube.set_status(hostile, [live.running("log-agent"),
+                              live.waiting("app", "CrashLoopBackOff", message=CONTROLS, restarts=4),
+                              live.terminated("istio-proxy", 137, reason=f"OOMKilled{CONTROLS}")],
                     reason=f"Evicted{CONTROLS}", message=CONTROLS)
     kube.event(hostile, "BackOff", f"Back-off restarting failed container {CONTROLS}", container="app")
     return ns

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.factory import container, live, sidecar
 from tests.unit.test_dist import build, find_python
 
 from .cluster import REPO, BinariesUnavailable, build_binaries
-from .kubelet import container, exited, running, sidecar, terminated, waiting
 
 PLUGIN_FILES = {"kubectl-sidecars": 0o755, "kubectl_complete-sidecars": 0o755, "LICENSE": 0o644}
 NAMESPACE = "krew-install"
@@ -162,15 +162,15 @@ def test_installed_plugin_runs_through_kubectl(workdir, tools, installed):
 def workload(kube):
     """A few pods, a Job and a CronJob run in one namespace."""
     kube.pod(NAMESPACE, "web", init=[sidecar("proxy")], containers=[container("app")],
-             statuses=[running("proxy"), running("app")])
+             statuses=[live.running("proxy"), live.running("app")])
     kube.pod(NAMESPACE, "flaky", init=[sidecar("proxy")], containers=[container("app")],
-             statuses=[running("proxy"), waiting("app", "CrashLoopBackOff", restarts=4, last=exited(1))])
+             statuses=[live.running("proxy"), live.waiting("app", "CrashLoopBackOff", restarts=4, last=live.exited(1))])
     kube.pod(NAMESPACE, "legacy", containers=[container("app"), container("istio-proxy")],
-             statuses=[running("app"), running("istio-proxy")])
+             statuses=[live.running("app"), live.running("istio-proxy")])
     job = kube.job(NAMESPACE, "migrate", containers=[container("app")], init=[sidecar("logs")])
-    kube.job_pod(job, statuses=[running("logs"), terminated("app")])
+    kube.job_pod(job, statuses=[live.running("logs"), live.terminated("app")])
     cronjob = kube.cronjob(NAMESPACE, "nightly", containers=[container("app")], init=[sidecar("logs")])
-    kube.cronjob_run(cronjob, statuses=[running("logs"), running("app")])
+    kube.cronjob_run(cronjob, statuses=[live.running("logs"), live.running("app")])
     return NAMESPACE
 
 

@@ -2,8 +2,9 @@
 
 import pytest
 
+from tests.factory import container, live, sidecar
+
 from .cluster import READ_VERBS
-from .kubelet import container, running, sidecar
 
 VIEWER = "namespace-viewer"
 
@@ -12,7 +13,7 @@ VIEWER = "namespace-viewer"
 def viewer(cluster, kube, ns):
     """A kubeconfig for a user with a Role to get/list pods in ns, and nothing else."""
     kube.pod(ns, "web", init=[sidecar("proxy")], containers=[container("app")],
-             statuses=[running("proxy"), running("app")])
+             statuses=[live.running("proxy"), live.running("app")])
     cluster.bind_role(VIEWER, ns, [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}])
     return cluster.user_kubeconfig(VIEWER)
 

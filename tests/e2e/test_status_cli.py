@@ -12,8 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
+from tests.factory import ago, container, live, sidecar
+
 from .cluster import PLUGIN_USER, CertificateAuthority, free_port
-from .kubelet import container, exited, running, sidecar, terminated, waiting
 
 ISTIO = {"sidecar.istio.io/status": json.dumps({"initContainers": [], "containers": ["istio-proxy"]})}
 ESC = "\x1b"
@@ -87,7 +88,7 @@ def config_with_user(cluster, user_entry, cluster_ca=None):
 def web(kube, ns):
     """A running pod with a ready native sidecar, labelled app=web."""
     return kube.pod(ns, "web", init=[sidecar("proxy")], containers=[container("app")], labels={"app": "web"},
-                    statuses=[running("proxy"), running("app")])
+                    statuses=[live.running("proxy"), live.running("app")])
 
 
 # --- namespaces and selection ------------------------------------------------------------------------
@@ -100,7 +101,7 @@ def test_namespace_comes_from_the_kubeconfig_context(cluster, run_plugin, ns, we
 
 
 def test_context_without_namespace_means_default(kube, run_plugin, ns):
-    kube.pod("default", f"{ns}-in-default", containers=[container("app")], statuses=[running("app")])
+    kube.pod("default", f"{ns}-in-default", containers=[container("app")], statuses=[live.running("app")])
 
     code, out, err = run_plugin("status", "-o", "json")
 
@@ -111,7 +112,7 @@ def test_context_without_namespace_means_default(kube, run_plugin, ns):
 
 
 def test_namespace_flag(kube, run_plugin, ns, web):
-    kube.pod(f"{ns}-other", "elsewhere", containers=[container("app")], statuses=[running("app")])
+    kube.pod(f"{ns}-other", "elsewhere", containers=[container("app")], statuses=[live.running("app")])
 
     code, out, err = run_plugin("status", "-n", ns)
 
@@ -125,7 +126,7 @@ def test_namespace_flag(kube, run_plugin, ns, web):
 
 def test_all_namespaces_adds_the_namespace_column(kube, run_plugin, ns, web):
     other = kube.namespace(f"{ns}-b")
-    kube.pod(other, "worker", containers=[container("app")], statuses=[waiting("app", "ImagePullBackOff")])
+    kube.pod(other, "worker", containers=[container("app")], statuses=[live.waiting("app", "ImagePullBackOff")])
 
     code, out, err = run_plugin("status", "-A")
 
@@ -136,9 +137,9 @@ def test_all_namespaces_adds_the_namespace_column(kube, run_plugin, ns, web):
 
 
 def test_label_selector(kube, run_plugin, ns, web):
-    kube.pod(ns, "db", containers=[container("postgres")], labels={"app": "db"}, statuses=[running("postgres")])
+    kube.pod(ns, "db", containers=[container("postgres")], labels={"app": "db"}, statuses=[live.running("postgres")])
     kube.pod(ns, "cache", containers=[container("redis")], labels={"app": "cache", "tier": "backend"},
-             statuses=[running("redis")])
+             statuses=[live.running("redis")])
 
     code, out, err = run_plugin("status", "-n", ns, "-l", "app in (web,cache),tier!=frontend", "-o", "json")
 
@@ -147,8 +148,8 @@ def test_label_selector(kube, run_plugin, ns, web):
 
 
 def test_field_selector_is_applied_by_the_server(cluster, kube, run_plugin, ns, web):
-    kube.pod(ns, "starting", containers=[container("app")], statuses=[waiting("app", "ContainerCreating")])
-    kube.pod(ns, "done", containers=[container("main")], restart_policy="Never", statuses=[terminated("main", 0)])
+    kube.pod(ns, "starting", containers=[container("app")], statuses=[live.waiting("app", "ContainerCreating")])
+    kube.pod(ns, "done", containers=[container("main")], restart_policy="Never", statuses=[live.terminated("main", 0)])
 
     code, out, err = run_plugin("status", "-n", ns, "--field-selector", "status.phase=Running", "-o", "json")
 
@@ -171,16 +172,18 @@ def mixed(kube, ns):
                    containers=[container("app", readinessProbe={"tcpSocket": {"port": 8080}},
                                          livenessProbe={"tcpSocket": {"port": 8080}}),
                                container("istio-proxy", image="istio/proxyv2:1.22.3")],
-                   statuses=[terminated("migrate", 0, finished_ago=500), running("proxy"),
-                             running("app", restarts=1, last=exited(137, "OOMKilled")), running("istio-proxy")])
+                   statuses=[live.terminated("migrate", 0, until=ago(500)), live.running("proxy"),
+                             live.running("app", restarts=1, last=live.exited(137, "OOMKilled")),
+                             live.running("istio-proxy")])
     debugger = {"name": "debugger", "image": "registry.example/busybox:1.36", "targetContainerName": "app",
                 "terminationMessagePolicy": "File", "imagePullPolicy": "IfNotPresent"}
     path = f"/api/v1/namespaces/{ns}/pods/mixed"
     pod = kube.api.patch(path + "/ephemeralcontainers", {"spec": {"ephemeralContainers": [debugger]}})
-    debug_status = dict(running("debugger", ready=False, started=None), image=debugger["image"],
+    debug_status = dict(live.running("debugger", ready=False, started=None), image=debugger["image"],
                         imageID=debugger["image"] + "@sha256:" + "1" * 64)
-    return kube.set_status(pod, [terminated("migrate", 0, finished_ago=500), running("proxy"),
-                                 running("app", restarts=1, last=exited(137, "OOMKilled")), running("istio-proxy")],
+    return kube.set_status(pod, [live.terminated("migrate", 0, until=ago(500)), live.running("proxy"),
+                                 live.running("app", restarts=1, last=live.exited(137, "OOMKilled")),
+                                 live.running("istio-proxy")],
                            ephemeralContainerStatuses=[debug_status])
 
 
@@ -230,7 +233,7 @@ def test_yaml_output_parses(run_plugin, ns, mixed):
 def test_chunk_size_pages_the_list(cluster, kube, run_plugin, ns):
     names = [f"pod-{i}" for i in range(5)]
     for name in names:
-        kube.pod(ns, name, containers=[container("app")], statuses=[running("app")])
+        kube.pod(ns, name, containers=[container("app")], statuses=[live.running("app")])
 
     code, out, err = run_plugin("status", "-n", ns, "--chunk-size", "2", "-o", "json")
 
@@ -374,7 +377,7 @@ def test_control_characters_in_status_never_reach_the_terminal(kube, run_plugin,
     reason = "Evil\u001b[31mReason"
     message = "line one\nline two \u001b[2J\u001b]0;owned\u0007"
     kube.pod(ns, "hostile", init=[sidecar("proxy")], containers=[container("app")],
-             statuses=[running("proxy"), waiting("app", reason, message)])
+             statuses=[live.running("proxy"), live.waiting("app", reason, message)])
 
     outputs = {}
     for args in (["-n", ns], ["-n", ns, "-o", "wide"], ["-n", ns, "hostile"], ["-n", ns, "--containers"],

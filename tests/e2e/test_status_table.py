@@ -5,14 +5,13 @@ Every pod state below is built once, in one namespace; the server's Table for th
 server prints what the state claims, so a builder that drifts into a duller state is caught too.
 """
 
-import copy
 import json
 import time
 from typing import Callable, NamedTuple
 
 import pytest
 
-from .kubelet import container, exec_probe, exited, http_probe, running, sidecar, terminated, waiting
+from tests.factory import ago, container, exec_probe, http_probe, live, sidecar
 
 TABLE = "application/json;as=Table;g=meta.k8s.io;v=v1"
 NAMESPACE = "status-table"
@@ -40,13 +39,6 @@ def state(name, ready, status, restarts=0):
 
 # --- status helpers the harness does not have ------------------------------------------------------
 
-def without_reason(status):
-    """A terminated status as some runtimes report it: no reason, so kubectl falls back to Signal/ExitCode."""
-    status = copy.deepcopy(status)
-    status["state"]["terminated"].pop("reason")
-    return status
-
-
 def conditions(initialized, containers_ready, ready, gate=None):
     """Pod conditions written whole, for the cases where the readiness gate decides Ready."""
     def condition(kind, ok):
@@ -73,167 +65,170 @@ def _(kube, ns, name):
 @state("container-creating", "0/2", "ContainerCreating")
 def _(kube, ns, name):
     kube.pod(ns, name, containers=[container("app"), container("worker")],
-             statuses=[waiting("app", "ContainerCreating"), waiting("worker", "ContainerCreating")])
+             statuses=[live.waiting("app", "ContainerCreating"), live.waiting("worker", "ContainerCreating")])
 
 
 @state("init-0-of-2", "0/1", "Init:0/2")
 def _(kube, ns, name):
     kube.pod(ns, name, init=[container("fetch"), container("migrate")], containers=[container("app")],
-             statuses=[running("fetch", ready=False, started=True), waiting("migrate", "PodInitializing"),
-                       waiting("app", "PodInitializing")])
+             statuses=[live.running("fetch", ready=False, started=True), live.waiting("migrate", "PodInitializing"),
+                       live.waiting("app", "PodInitializing")])
 
 
 @state("init-1-of-3-started-sidecar-done", "1/2", "Init:1/3")
 def _(kube, ns, name):
     kube.pod(ns, name, init=[sidecar("proxy"), container("migrate"), container("seed")],
              containers=[container("app")],
-             statuses=[running("proxy"), running("migrate", ready=False), waiting("seed", "PodInitializing"),
-                       waiting("app", "PodInitializing")])
+             statuses=[live.running("proxy"), live.running("migrate", ready=False),
+                       live.waiting("seed", "PodInitializing"), live.waiting("app", "PodInitializing")])
 
 
 @state("sidecar-startup-probe-pending", "0/2", "Init:0/1")
 def _(kube, ns, name):
-    kube.pod(ns, name, init=[sidecar("proxy", startupProbe=http_probe("/ready", 15021))],
+    kube.pod(ns, name, init=[sidecar("proxy", startupProbe=http_probe(15021, "/ready"))],
              containers=[container("app")],
-             statuses=[running("proxy", ready=False, started=False, since=5), waiting("app", "PodInitializing")])
+             statuses=[live.running("proxy", ready=False, started=False, since=ago(5)),
+                       live.waiting("app", "PodInitializing")])
 
 
 @state("init-crashloop", "0/2", "Init:CrashLoopBackOff", restarts=4)
 def _(kube, ns, name):
     kube.pod(ns, name, init=[container("migrate"), sidecar("proxy")], containers=[container("app")],
-             statuses=[waiting("migrate", "CrashLoopBackOff", restarts=4, last=exited(1)),
-                       waiting("proxy", "PodInitializing"), waiting("app", "PodInitializing")])
+             statuses=[live.waiting("migrate", "CrashLoopBackOff", restarts=4, last=live.exited(1)),
+                       live.waiting("proxy", "PodInitializing"), live.waiting("app", "PodInitializing")])
 
 
 @state("init-error", "0/1", "Init:Error")
 def _(kube, ns, name):
     kube.pod(ns, name, init=[container("migrate")], containers=[container("app")], restart_policy="Never",
-             statuses=[terminated("migrate", 1), waiting("app", "PodInitializing")])
+             statuses=[live.terminated("migrate", 1), live.waiting("app", "PodInitializing")])
 
 
 @state("init-exitcode-no-reason", "0/1", "Init:ExitCode:3")
 def _(kube, ns, name):
     kube.pod(ns, name, init=[container("migrate")], containers=[container("app")], restart_policy="Never",
-             statuses=[without_reason(terminated("migrate", 3)), waiting("app", "PodInitializing")])
+             statuses=[live.terminated("migrate", 3, no_reason=True), live.waiting("app", "PodInitializing")])
 
 
 @state("init-signal-no-reason", "0/1", "Init:Signal:9")
 def _(kube, ns, name):
     kube.pod(ns, name, init=[container("migrate")], containers=[container("app")], restart_policy="Never",
-             statuses=[without_reason(terminated("migrate", 137, signal=9)), waiting("app", "PodInitializing")])
+             statuses=[live.terminated("migrate", 137, signal=9, no_reason=True),
+                       live.waiting("app", "PodInitializing")])
 
 
 @state("init-image-pull-after-sidecar", "1/2", "Init:ImagePullBackOff")
 def _(kube, ns, name):
     kube.pod(ns, name, init=[sidecar("proxy"), container("migrate", image="registry.example/migrate:nope")],
              containers=[container("app")],
-             statuses=[running("proxy"), waiting("migrate", "ImagePullBackOff",
+             statuses=[live.running("proxy"), live.waiting("migrate", "ImagePullBackOff",
                                                  'Back-off pulling image "registry.example/migrate:nope"'),
-                       waiting("app", "PodInitializing")])
+                       live.waiting("app", "PodInitializing")])
 
 
 @state("pod-initializing", "0/1", "PodInitializing")
 def _(kube, ns, name):
     kube.pod(ns, name, init=[container("migrate")], containers=[container("app")],
-             statuses=[terminated("migrate", 0), waiting("app", "PodInitializing")])
+             statuses=[live.terminated("migrate", 0), live.waiting("app", "PodInitializing")])
 
 
 @state("native-sidecar-ready", "2/2", "Running")
 def _(kube, ns, name):
     kube.pod(ns, name, init=[sidecar("proxy", readinessProbe=http_probe())], containers=[container("app")],
-             statuses=[running("proxy"), running("app")])
+             statuses=[live.running("proxy"), live.running("app")])
 
 
 @state("native-sidecar-started-not-ready", "1/2", "Running")
 def _(kube, ns, name):
     kube.pod(ns, name, init=[sidecar("proxy", readinessProbe=http_probe())], containers=[container("app")],
-             statuses=[running("proxy", ready=False), running("app")])
+             statuses=[live.running("proxy", ready=False), live.running("app")])
 
 
 @state("legacy-sidecar-running", "2/2", "Running")
 def _(kube, ns, name):
     kube.pod(ns, name, containers=[container("app"), container("istio-proxy", image="istio/proxyv2:1.22.3")],
-             annotations=ISTIO, statuses=[running("app"), running("istio-proxy")])
+             annotations=ISTIO, statuses=[live.running("app"), live.running("istio-proxy")])
 
 
 @state("job-app-done-legacy-running", "1/2", "NotReady")
 def _(kube, ns, name):
     job = kube.job(ns, name, containers=[container("main"), container("istio-proxy", image="istio/proxyv2:1.22.3")])
-    kube.job_pod(job, name=name, statuses=[terminated("main", 0), running("istio-proxy")])
+    kube.job_pod(job, name=name, statuses=[live.terminated("main", 0), live.running("istio-proxy")])
 
 
 @state("job-app-failed-legacy-running", "1/2", "Error")
 def _(kube, ns, name):
     job = kube.job(ns, name, containers=[container("main"), container("fluent-bit", image="fluent/fluent-bit:3.0")])
-    kube.job_pod(job, name=name, statuses=[terminated("main", 1), running("fluent-bit")])
+    kube.job_pod(job, name=name, statuses=[live.terminated("main", 1), live.running("fluent-bit")])
 
 
 @state("job-done-native-sidecar-137", "0/2", "Completed")
 def _(kube, ns, name):
     job = kube.job(ns, name, init=[sidecar("proxy")], containers=[container("main")])
-    kube.job_pod(job, name=name, statuses=[terminated("proxy", 137, signal=9), terminated("main", 0)])
+    kube.job_pod(job, name=name, statuses=[live.terminated("proxy", 137, signal=9), live.terminated("main", 0)])
 
 
 @state("job-done-native-sidecar-143", "0/2", "Completed")
 def _(kube, ns, name):
     job = kube.job(ns, name, init=[sidecar("proxy")], containers=[container("main")])
-    kube.job_pod(job, name=name, statuses=[terminated("proxy", 143), terminated("main", 0)])
+    kube.job_pod(job, name=name, statuses=[live.terminated("proxy", 143), live.terminated("main", 0)])
 
 
 @state("job-done-native-sidecar-0", "0/2", "Completed")
 def _(kube, ns, name):
     job = kube.job(ns, name, init=[sidecar("proxy")], containers=[container("main")])
-    kube.job_pod(job, name=name, statuses=[terminated("proxy", 0), terminated("main", 0)])
+    kube.job_pod(job, name=name, statuses=[live.terminated("proxy", 0), live.terminated("main", 0)])
 
 
 @state("crashloop-with-last-state", "0/1", "CrashLoopBackOff", restarts=7)
 def _(kube, ns, name):
     kube.pod(ns, name, containers=[container("app", livenessProbe=http_probe())],
-             statuses=[waiting("app", "CrashLoopBackOff", "back-off 5m0s restarting failed container=app",
-                               restarts=7, last=exited(2, started_ago=400, finished_ago=390))])
+             statuses=[live.waiting("app", "CrashLoopBackOff", "back-off 5m0s restarting failed container=app",
+                               restarts=7, last=live.exited(2, since=ago(400), until=ago(390)))])
 
 
 @state("image-pull-backoff", "0/1", "ImagePullBackOff")
 def _(kube, ns, name):
     kube.pod(ns, name, containers=[container("app", image="registry.example/app:missing")],
-             statuses=[waiting("app", "ImagePullBackOff", 'Back-off pulling image "registry.example/app:missing"')])
+             statuses=[live.waiting("app", "ImagePullBackOff",
+                                    'Back-off pulling image "registry.example/app:missing"')])
 
 
 @state("err-image-pull", "0/1", "ErrImagePull")
 def _(kube, ns, name):
     kube.pod(ns, name, containers=[container("app", image="registry.example/app:missing")],
-             statuses=[waiting("app", "ErrImagePull", "rpc error: code = NotFound desc = failed to pull and "
+             statuses=[live.waiting("app", "ErrImagePull", "rpc error: code = NotFound desc = failed to pull and "
                                                       "unpack image")])
 
 
 @state("oom-killed", "0/1", "OOMKilled", restarts=2)
 def _(kube, ns, name):
     kube.pod(ns, name, containers=[container("app", resources={"limits": {"memory": "64Mi"}})],
-             statuses=[terminated("app", 137, reason="OOMKilled", restarts=2, last=exited(137, "OOMKilled"))])
+             statuses=[live.terminated("app", 137, reason="OOMKilled", restarts=2, last=live.exited(137, "OOMKilled"))])
 
 
 @state("create-container-config-error", "0/1", "CreateContainerConfigError")
 def _(kube, ns, name):
     kube.pod(ns, name, containers=[container("app")],
-             statuses=[waiting("app", "CreateContainerConfigError", 'secret "db-credentials" not found')])
+             statuses=[live.waiting("app", "CreateContainerConfigError", 'secret "db-credentials" not found')])
 
 
 @state("terminating-running", "1/1", "Terminating")
 def _(kube, ns, name):
-    kube.terminate(kube.pod(ns, name, containers=[container("app")], statuses=[running("app")]))
+    kube.terminate(kube.pod(ns, name, containers=[container("app")], statuses=[live.running("app")]))
 
 
 @state("terminating-sidecar-outlives-app", "1/2", "Terminating")
 def _(kube, ns, name):
     pod = kube.pod(ns, name, init=[sidecar("proxy")], containers=[container("app")],
-                   statuses=[running("proxy"), running("app")])
+                   statuses=[live.running("proxy"), live.running("app")])
     pod = kube.terminate(pod)
-    kube.set_status(pod, [running("proxy"), terminated("app", 0, finished_ago=2)])
+    kube.set_status(pod, [live.running("proxy"), live.terminated("app", 0, until=ago(2))])
 
 
 @state("failed-then-deleted", "0/1", "Error")
 def _(kube, ns, name):
-    kube.pod(ns, name, containers=[container("app")], restart_policy="Never", statuses=[terminated("app", 1)])
+    kube.pod(ns, name, containers=[container("app")], restart_policy="Never", statuses=[live.terminated("app", 1)])
     # A finished pod is deleted at once; a finalizer keeps it, deletionTimestamp set, for the printer.
     kube.api.patch(pod_path(ns, name), {"metadata": {"finalizers": ["example.com/keep-for-audit"]}})
     kube.api.delete(pod_path(ns, name))
@@ -241,16 +236,16 @@ def _(kube, ns, name):
 
 @state("evicted", "0/1", "Evicted")
 def _(kube, ns, name):
-    pod = kube.pod(ns, name, containers=[container("app")], statuses=[running("app")])
+    pod = kube.pod(ns, name, containers=[container("app")], statuses=[live.running("app")])
     # Older kubelets left the last container status as it was when they evicted the pod.
-    kube.set_status(pod, [running("app", ready=False)], phase="Failed", reason="Evicted",
+    kube.set_status(pod, [live.running("app", ready=False)], phase="Failed", reason="Evicted",
                     message="The node was low on resource: memory. Threshold quantity: 100Mi, available: 80Mi.")
 
 
 @state("evicted-container-status-unknown", "0/1", "ContainerStatusUnknown")
 def _(kube, ns, name):
-    pod = kube.pod(ns, name, containers=[container("app")], statuses=[running("app")])
-    gone = terminated("app", 137, reason="ContainerStatusUnknown")
+    pod = kube.pod(ns, name, containers=[container("app")], statuses=[live.running("app")])
+    gone = live.terminated("app", 137, reason="ContainerStatusUnknown")
     gone["state"]["terminated"]["message"] = "The container could not be located when the pod was terminated"
     kube.set_status(pod, [gone], phase="Failed", reason="Evicted",
                     message="The node was low on resource: ephemeral-storage.")
@@ -264,15 +259,15 @@ def _(kube, ns, name):
 
 @state("node-lost", "1/1", "NodeLost")
 def _(kube, ns, name):
-    pod = kube.pod(ns, name, containers=[container("app")], statuses=[running("app")])
-    kube.set_status(pod, [running("app")], reason="NodeLost",
+    pod = kube.pod(ns, name, containers=[container("app")], statuses=[live.running("app")])
+    kube.set_status(pod, [live.running("app")], reason="NodeLost",
                     message="Node e2e-node which was running pod is unresponsive")
 
 
 @state("node-lost-deleted", "1/1", "Unknown")
 def _(kube, ns, name):
-    pod = kube.pod(ns, name, containers=[container("app")], statuses=[running("app")])
-    pod = kube.set_status(pod, [running("app")], reason="NodeLost",
+    pod = kube.pod(ns, name, containers=[container("app")], statuses=[live.running("app")])
+    pod = kube.set_status(pod, [live.running("app")], reason="NodeLost",
                           message="Node e2e-node which was running pod is unresponsive")
     kube.terminate(pod)
 
@@ -280,41 +275,42 @@ def _(kube, ns, name):
 @state("sidecar-restarts-while-initializing", "1/2", "Init:1/2", restarts=5)
 def _(kube, ns, name):
     kube.pod(ns, name, init=[sidecar("proxy"), container("migrate")], containers=[container("app")],
-             statuses=[running("proxy", restarts=3, last=exited(1)),
-                       running("migrate", ready=False, restarts=2, last=exited(1, finished_ago=100)),
-                       waiting("app", "PodInitializing")])
+             statuses=[live.running("proxy", restarts=3, last=live.exited(1)),
+                       live.running("migrate", ready=False, restarts=2, last=live.exited(1, until=ago(100))),
+                       live.waiting("app", "PodInitializing")])
 
 
 @state("sidecar-restarts-once-initialized", "2/2", "Running", restarts=4)
 def _(kube, ns, name):
     kube.pod(ns, name, init=[sidecar("proxy"), container("migrate")], containers=[container("app")],
-             statuses=[running("proxy", restarts=3, last=exited(1)), terminated("migrate", 0, restarts=2),
-                       running("app", restarts=1, last=exited(137, "OOMKilled"))])
+             statuses=[live.running("proxy", restarts=3, last=live.exited(1)),
+                       live.terminated("migrate", 0, restarts=2),
+                       live.running("app", restarts=1, last=live.exited(137, "OOMKilled"))])
 
 
 @state("sidecar-crashloop-after-init", "1/2", "Init:CrashLoopBackOff", restarts=5)
 def _(kube, ns, name):
     kube.pod(ns, name, init=[sidecar("proxy", livenessProbe=exec_probe("pilot-agent", "healthz"))],
              containers=[container("app")],
-             statuses=[waiting("proxy", "CrashLoopBackOff", restarts=5, last=exited(1)), running("app")])
+             statuses=[live.waiting("proxy", "CrashLoopBackOff", restarts=5, last=live.exited(1)), live.running("app")])
 
 
 @state("ephemeral-debug-container", "1/1", "Running")
 def _(kube, ns, name):
-    pod = kube.pod(ns, name, containers=[container("app")], statuses=[running("app")])
+    pod = kube.pod(ns, name, containers=[container("app")], statuses=[live.running("app")])
     debugger = {"name": "debugger-x7k2p", "image": "registry.example/busybox:1.36", "stdin": True, "tty": True,
                 "targetContainerName": "app", "terminationMessagePolicy": "File", "imagePullPolicy": "IfNotPresent"}
     pod = kube.api.patch(pod_path(ns, name) + "/ephemeralcontainers", {"spec": {"ephemeralContainers": [debugger]}})
-    debug_status = dict(running(debugger["name"], ready=False, started=None, since=10), image=debugger["image"],
-                        imageID=debugger["image"] + "@sha256:" + "0" * 64)
-    kube.set_status(pod, [running("app")], ephemeralContainerStatuses=[debug_status])
+    debug_status = dict(live.running(debugger["name"], ready=False, started=None, since=ago(10)),
+                        image=debugger["image"], imageID=debugger["image"] + "@sha256:" + "0" * 64)
+    kube.set_status(pod, [live.running("app")], ephemeralContainerStatuses=[debug_status])
 
 
 def gated_pod(kube, ns, name, met):
     """The Ready condition follows the readiness gate: the one place the pod's Ready changes STATUS."""
     pod = kube.pod(ns, name, containers=[container("web"), container("warmup")], restart_policy="OnFailure",
                    readinessGates=[{"conditionType": GATE}])
-    kube.set_status(pod, [running("web"), terminated("warmup", 0)],
+    kube.set_status(pod, [live.running("web"), live.terminated("warmup", 0)],
                     conditions=conditions(True, True, met, gate=met))
 
 
@@ -325,31 +321,32 @@ state("readiness-gate-met", "1/2", "Running")(lambda kube, ns, name: gated_pod(k
 @state("multi-app-reverse-walk", "2/3", "CrashLoopBackOff", restarts=3)
 def _(kube, ns, name):
     kube.pod(ns, name, containers=[container("web"), container("worker"), container("metrics")],
-             statuses=[running("web"), waiting("worker", "CrashLoopBackOff", restarts=3, last=exited(1)),
-                       running("metrics")])
+             statuses=[live.running("web"), live.waiting("worker", "CrashLoopBackOff", restarts=3, last=live.exited(1)),
+                       live.running("metrics")])
 
 
 @state("multi-app-first-container-wins", "0/2", "ImagePullBackOff", restarts=1)
 def _(kube, ns, name):
     kube.pod(ns, name, containers=[container("app", image="registry.example/app:typo"), container("worker")],
-             statuses=[waiting("app", "ImagePullBackOff"), terminated("worker", 1, restarts=1, last=exited(1))])
+             statuses=[live.waiting("app", "ImagePullBackOff"),
+                       live.terminated("worker", 1, restarts=1, last=live.exited(1))])
 
 
 @state("succeeded-plain", "0/1", "Completed")
 def _(kube, ns, name):
-    kube.pod(ns, name, containers=[container("main")], restart_policy="Never", statuses=[terminated("main", 0)])
+    kube.pod(ns, name, containers=[container("main")], restart_policy="Never", statuses=[live.terminated("main", 0)])
 
 
 @state("failed-exitcode-no-reason", "0/1", "ExitCode:2")
 def _(kube, ns, name):
     kube.pod(ns, name, containers=[container("main")], restart_policy="Never",
-             statuses=[without_reason(terminated("main", 2))])
+             statuses=[live.terminated("main", 2, no_reason=True)])
 
 
 @state("failed-signal-no-reason", "0/1", "Signal:15")
 def _(kube, ns, name):
     kube.pod(ns, name, containers=[container("main")], restart_policy="Never",
-             statuses=[without_reason(terminated("main", 143, signal=15))])
+             statuses=[live.terminated("main", 143, signal=15, no_reason=True)])
 
 
 # --- one build, one server Table, one plugin run --------------------------------------------------------

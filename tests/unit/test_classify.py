@@ -7,9 +7,19 @@ import os
 import pytest
 
 from kubectl_sidecars.files import load_objects
-from kubectl_sidecars.model.classify import (APP, EPHEMERAL, INIT, LEGACY, SIDECAR, TYPES, classify)
-from tests.factory import (container, istio_annotations, job_pod, exited, pod, replicaset_owner,
-                             running, sidecar, terminated, waiting)
+from kubectl_sidecars.model.classify import APP, EPHEMERAL, INIT, LEGACY, SIDECAR, TYPES, classify
+from tests.factory import (
+    container,
+    exited,
+    istio_annotations,
+    job_pod,
+    pod,
+    replicaset_owner,
+    running,
+    sidecar,
+    terminated,
+    waiting,
+)
 
 REALCASES = os.path.join(os.path.dirname(__file__), os.pardir, "fixtures", "realcases")
 

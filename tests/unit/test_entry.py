@@ -12,9 +12,9 @@ import sys
 
 import pytest
 
+from tests.factory import container, pod, pod_list, running
 from tests.unit import processes
 from tests.unit.processes import interrupt
-from tests.factory import container, pod, pod_list, running
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
 FIXTURE = os.path.join(ROOT, "tests", "fixtures", "realcases", "01-legacy-slow-sidecar-app-crash-cronjob.json")

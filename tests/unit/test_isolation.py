@@ -5,9 +5,9 @@ import json
 
 import pytest
 
+from kubectl_sidecars.engine import Diagnosis, judge
 from kubectl_sidecars.files import FileSource
 from kubectl_sidecars.model.shape import problem, title
-from kubectl_sidecars.engine import Diagnosis, judge
 from kubectl_sidecars.pipeline import gather
 from kubectl_sidecars.render.report import render_report
 from kubectl_sidecars.render.structured import diagnosis_document, dump, status_document

@@ -8,8 +8,7 @@ import pytest
 from kubectl_sidecars.model import build_pod_view
 from kubectl_sidecars.model.printer import PrintedPod, is_restartable_init, print_pod
 from kubectl_sidecars.render.tables import restarts_cell
-from tests.factory import (at, conditions, container, job_pod, exited, pod, running, sidecar,
-                             terminated, waiting)
+from tests.factory import at, conditions, container, exited, job_pod, pod, running, sidecar, terminated, waiting
 
 APP = container("app", "registry.example.com/shop/checkout:2.8.1", port=8080, readiness_probe=True)
 PROXY = container("istio-proxy", port=15090, readiness_probe=True)

@@ -5,13 +5,24 @@ import json
 import pytest
 import yaml
 
-from kubectl_sidecars.model import build_pod_view
 from kubectl_sidecars.engine import Diagnosis
+from kubectl_sidecars.model import build_pod_view
 from kubectl_sidecars.render.structured import API_VERSION, dump, status_document
 from kubectl_sidecars.render.tables import containers_table, pods_table
 from kubectl_sidecars.rules.catalog import Finding
-from tests.factory import (at, conditions, container, istio_annotations, job_pod, exited, pod,
-                             running, sidecar, terminated, waiting)
+from tests.factory import (
+    at,
+    conditions,
+    container,
+    exited,
+    istio_annotations,
+    job_pod,
+    pod,
+    running,
+    sidecar,
+    terminated,
+    waiting,
+)
 
 NOW = at(3600)
 

@@ -4,7 +4,7 @@ import pytest
 
 from kubectl_sidecars.errors import EXIT_USAGE, UsageError
 from kubectl_sidecars.selection import Selection, field_matcher, label_matcher
-from tests.unit.pods import job_pod, pod, running, terminated, container
+from tests.factory import container, job_pod, pod, running, terminated
 
 WEB = {"app": "web", "tier": "frontend", "env": "prod", "app.kubernetes.io/part-of": "shop"}
 DB = {"app": "db", "tier": "backend", "env": "staging"}
