@@ -2,7 +2,7 @@
 match a sidecar's exit code, and Jobs that failed because of a sidecar."""
 
 import re
-from typing import Dict, List, Mapping, Tuple
+from typing import Dict, List, Mapping, Optional, Tuple
 
 from kubectl_sidecars.model import ContainerView, PodView
 from kubectl_sidecars.model.classify import SELF_ENDING_OWNERS, evidence_rank
@@ -11,7 +11,7 @@ from kubectl_sidecars.model.timeutil import seconds_between
 from kubectl_sidecars.rules.catalog import ERROR, JOB, JOBS, PODS, WARNING, Finding, Fix, Patch, Target, rule
 from kubectl_sidecars.rules.common import (END_OF_POD_EXIT_CODES, app_failed, apps_done, ended, last_app_finish, named,
                                            state_line, took, when)
-from kubectl_sidecars.rules.migration import migration_remedy, workarounds
+from kubectl_sidecars.rules.migration import POD_BUILDERS, migration_remedy, workarounds
 from kubectl_sidecars.rules.unblock import unblock_text
 from kubectl_sidecars.snapshot import Snapshot
 
@@ -32,10 +32,21 @@ def weak_evidence(container: ContainerView) -> bool:
     return (container.evidence or "").startswith(WEAK_EVIDENCE)
 
 
-def ends_its_own_pods(pod: PodView) -> bool:
+# Controllers that end their own pods: owner kind -> the controller's name.
+SELF_ENDING_CONTROLLERS = dict(POD_BUILDERS, EphemeralRunner="Actions Runner Controller",
+                               Runner="Actions Runner Controller")
+# Such a controller stops the pod's helpers within seconds of the step's end (Argo's wait container signals
+# them, Tekton's entrypoint ends the step): a helper still running after this long was not stopped (warning),
+# and after the longer one the pod is stuck like a Job pod (error).
+SELF_ENDING_LINGER = 300
+SELF_ENDING_STUCK = 1800
+
+
+def self_ending_controller(pod: PodView) -> Optional[str]:
     """Argo, Tekton and Actions runners watch their pods' containers and end the pods themselves; other
     controllers (Job, PyTorchJob, SparkApplication...) wait for the pod to finish, like the Job controller."""
-    return (pod.owner or {}).get("kind") in SELF_ENDING_OWNERS
+    kind = (pod.owner or {}).get("kind")
+    return SELF_ENDING_CONTROLLERS.get(kind, kind) if kind in SELF_ENDING_OWNERS else None
 
 
 def blocking_sidecars(pod: PodView) -> List[ContainerView]:
@@ -60,8 +71,10 @@ when the app failed), and the Job controller, which works from pod phase, keeps 
 (COMPLETIONS 0/1): it neither completes nor, with restartPolicy Never, retries a failed app. Proxies and
 agents never exit on their own. Reported as a warning while the app finished less than a minute (or the
 pod's grace period) ago, and when the container is taken for a helper only from how the pod is built or
-behaves (then after ten minutes). Pods of other controllers (Argo Workflows, Tekton, Actions runners) are
-left out: those controllers end their pods themselves.""",
+behaves (then after ten minutes). Pods of controllers that end their pods themselves (Argo Workflows, Tekton,
+Actions runners) are reported only when the helper is still running five minutes after the app containers
+ended, well past the moment the controller stops it (a warning; an error after half an hour): the controller
+did not manage to, and the pod is stuck just the same.""",
       remedy="""
 Make the helper a native sidecar (initContainers entry with restartPolicy: Always, Kubernetes >= 1.29): the
 kubelet stops it once the app containers exited and the pod completes. To let the stuck run finish now, make
@@ -73,13 +86,16 @@ enabled); Cloud SQL Proxy v2 started with --quitquitquit, a POST to localhost:90
 Job's backoffLimit. Deleting the pod throws the run away: the Job counts a failure and starts a new pod
 that hangs the same way.""")
 def job_blocked(rule, pod: PodView, snapshot: Snapshot):
-    if ends_its_own_pods(pod):
-        return
     blocking = blocking_sidecars(pod)
     if not blocking:
         return
     last_app, finished = last_app_finish(pod)
     since = seconds_between(finished, snapshot.now)
+    controller = self_ending_controller(pod)
+    if controller and (since is None or since < SELF_ENDING_LINGER or any(weak_evidence(c) for c in blocking)):
+        # The controller stops the helpers itself and is given the time to; a container of its own still
+        # running (Argo's wait, next to the `main` the default-container annotation names) is it at work.
+        return
     settle = max(WORKAROUND_GRACE, pod.grace_period)
     settled = since is not None and since >= settle
     stoppers = [w for app in pod.apps for w in workarounds(app, ("shutdown",))]
@@ -104,7 +120,13 @@ def job_blocked(rule, pod: PodView, snapshot: Snapshot):
     also = (f", and so {'is' if len(others) == 1 else 'are'} {named(others)}" if others else "")
     counted = "them as app containers" if others else "it as an app container"
     severity = None
-    if weak:
+    if controller:
+        severity = WARNING if since < SELF_ENDING_STUCK else None
+        message = (f"{main.name} (a legacy sidecar: {main.evidence}) is still running {took(since)} after the "
+                   f"app containers ended{also}: {controller}, which owns this pod ({owner.get('kind')} "
+                   f"{owner.get('name')}), stops the pod's helpers itself within seconds of the step's end and "
+                   "did not manage to here, so the pod stays Running and the step never finishes.")
+    elif weak:
         severity = WARNING
         ends = f"the pod and {job} never finish" if job else "the pod never finishes"
         message = (f"{main.name} is still running {_minutes(since)} after the app finished"
@@ -136,6 +158,9 @@ def job_blocked(rule, pod: PodView, snapshot: Snapshot):
         if weak:
             text = (f"If {main.name} is a helper: " + text[0].lower() + text[1:]
                     + "\nIf it is a worker that is still busy, nothing needs fixing.")
+        if controller:
+            text += (f"\nSee why {controller} did not stop it: its controller's log, and the pod's own executor "
+                     f"(kubectl logs {pod.name} -n {pod.namespace} --all-containers).")
         return Fix(text + "\n" + unblock_text(main, pod), fix.patches)
     yield rule.finding(main.name, message, remedy, evidence, severity=severity)
 

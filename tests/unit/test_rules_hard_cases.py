@@ -227,3 +227,29 @@ def test_a_quick_crash_or_a_sidecar_that_started_is_not_read_as_a_failing_probe(
     assert coded(judged(started), STARTUP) == []
     long_run = restarting_sidecar_pod(f.exited(143, since=10, until=500), restarts=1)
     assert coded(judged(long_run), STARTUP) == []
+
+
+# --- 5. self-ending controllers that did not end their pod ---------------------------------------------
+
+def argo_pod(main_ended: float) -> dict:
+    """An Argo Workflows step pod with an injected istio-proxy: `main` and `wait` ended at `main_ended`."""
+    owner = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "name": "etl-x7k2p",
+             "uid": f.uid("wf", "etl-x7k2p"), "controller": True}
+    return f.pod("etl-x7k2p-extract-2841957", restart_policy="Never", owner=owner,
+                 containers=[f.container("wait", "quay.io/argoproj/argoexec:v3.5.8"),
+                             f.container("main", "python:3.12"), f.container("istio-proxy")],
+                 statuses=[f.terminated("wait", 0, since=5, until=main_ended + 1),
+                           f.terminated("main", 0, since=5, until=main_ended), f.running("istio-proxy", since=3)],
+                 annotations=f.istio_annotations(), labels={"workflows.argoproj.io/workflow": "etl-x7k2p"})
+
+
+def test_argo_pod_seconds_after_main_ended_stays_quiet():
+    assert [x for x in judged(argo_pod(580)) if x.severity != "info"] == []
+
+
+def test_argo_pod_whose_proxy_outlived_the_kill_window_is_stuck_naming_the_controller():
+    found = coded(judged(argo_pod(100)), BLOCKED)
+    assert [(x.severity, x.container) for x in found] == [("warning", "istio-proxy")]
+    assert "Argo Workflows" in found[0].message and "Workflow etl-x7k2p" in found[0].message
+    assert "pilot-agent request --debug-port 15020 POST quitquitquit" in found[0].remedy
+    assert [x.severity for x in coded(judged(argo_pod(100), now=3000), BLOCKED)] == ["error"]
