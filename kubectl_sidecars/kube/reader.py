@@ -3,6 +3,7 @@
 --request-timeout from connect to its last byte, and every path segment is a checked Kubernetes name."""
 
 import json
+import threading
 import time
 from contextlib import nullcontext
 from typing import Callable, Dict, Iterator, Optional
@@ -46,8 +47,15 @@ def resource_path(kind: str, namespace: Optional[str], name: Optional[str] = Non
     return path + ("/" + quote(check_name(kind, name), safe="") if name is not None else "")
 
 
-def paged_items(fetch: Callable[[Optional[str]], dict], plural: str) -> Iterator[dict]:
-    """The items of every page of one LIST; fetch(continue_token) returns one page.
+def paged_items(fetch: Callable[[Optional[str]], object], plural: str,
+                opened: Callable[[object], dict] = lambda page: page) -> Iterator[dict]:
+    """The items of every page of one LIST; opened(fetch(continue_token)) is one page.
+
+    The next page is fetched in the background while the caller works through the current one (the API
+    server prepares and sends it meanwhile), one page ahead and no more: its continue token only comes
+    with it. It is opened (parsed) when the caller reaches it, so that the fetch, mostly waiting on the
+    network, does not compete with the caller for the interpreter; whatever fetching it raised is raised
+    then too.
 
     The caller builds views as pages arrive, so items cannot be taken back once yielded. When the
     continue token of a later page has expired (410 Gone: etcd compacted the revision the list was
@@ -58,35 +66,68 @@ def paged_items(fetch: Callable[[Optional[str]], dict], plural: str) -> Iterator
     continue token it already gave (which would page forever), ends the read with an error."""
     yielded: set = set()
     seen_tokens: set = set()
-    token: Optional[str] = None
     relisted = False
+    page = opened(fetch(None))
     while True:
-        try:
-            page = fetch(token)
-        except ServerError as error:
-            if error.code != 410 or token is None:
-                raise
-            if relisted:
-                raise ApiError(f"the list of {plural} expired again while paging: {error}") from None
-            warn(f"the list of {plural} expired while paging (410 Gone); reading it again from the start")
-            relisted, token = True, None
-            seen_tokens.clear()
-            continue
-        items, next_token = _page_parts(page, plural)
-        for item in items:
+        items, token = _page_parts(page, plural)
+        del page
+        repeated = token is not None and token in seen_tokens
+        upcoming = _Prefetch(fetch, token) if token is not None and not repeated else None
+        if token is not None:
+            seen_tokens.add(token)
+        items.reverse()
+        while items:  # popped, so that each item is freed once the caller is done with it
+            item = items.pop()
             key = _identity(item)
             if key is not None:
                 if key in yielded:
                     continue
                 yielded.add(key)
             yield item
-        token = next_token
-        if token is None:
-            return
-        if token in seen_tokens:
+        if repeated:
             raise ApiError(f"the server returned the same continue token twice while listing {plural}: "
                            "stopping instead of paging forever")
-        seen_tokens.add(token)
+        if upcoming is None:
+            return
+        try:
+            page = opened(upcoming.result())
+        except ServerError as error:
+            if error.code != 410:
+                raise
+            if relisted:
+                raise ApiError(f"the list of {plural} expired again while paging: {error}") from None
+            warn(f"the list of {plural} expired while paging (410 Gone); reading it again from the start")
+            relisted = True
+            seen_tokens.clear()
+            page = opened(fetch(None))
+
+
+class _Prefetch:
+    """fetch(token) on a daemon thread, so that neither an exit nor Ctrl-C ever waits for it; result()
+    returns its page or raises its error. Requests keep their own --request-timeout there: the deadline
+    is per thread (connection.Deadline)."""
+
+    def __init__(self, fetch: Callable[[Optional[str]], object], token: str):
+        self._done = threading.Event()
+        self._page: object = None
+        self._error: Optional[BaseException] = None
+        threading.Thread(target=self._run, args=(fetch, token), name="next-page", daemon=True).start()
+
+    def _run(self, fetch: Callable[[Optional[str]], object], token: str) -> None:
+        try:
+            self._page = fetch(token)
+        except BaseException as error:  # handed to the caller, who decides
+            self._error = error
+        finally:
+            self._done.set()
+
+    def result(self) -> object:
+        """The page, handed over: it is not kept here too."""
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        page, self._page = self._page, None
+        return page
 
 
 def _page_parts(page: dict, plural: str) -> tuple:
@@ -117,7 +158,8 @@ class Reader:
         self.connection = connection
 
     def get(self, kind: str, namespace: Optional[str], name: str) -> dict:
-        return self._request(resource_path(kind, namespace, name), {})
+        path = resource_path(kind, namespace, name)
+        return _document(path, self._download(path, {}))
 
     def list(self, kind: str, namespace: Optional[str] = None, label_selector: Optional[str] = None,
              field_selector: Optional[str] = None, chunk_size: int = 500) -> Iterator[dict]:
@@ -129,11 +171,11 @@ class Reader:
             params["fieldSelector"] = field_selector
         path = resource_path(kind, namespace)
 
-        def fetch(token: Optional[str]) -> dict:
+        def fetch(token: Optional[str]) -> bytes:
             if token:
-                return self._request(path, dict(params, **{"continue": token}))
+                return self._download(path, dict(params, **{"continue": token}))
             try:
-                return self._request(path, params)
+                return self._download(path, params)
             except ServerError as error:
                 # The server parses selectors more strictly than we do (value lengths, label syntax of
                 # keys): its 400 on the first page is about what the user typed.
@@ -141,12 +183,13 @@ class Reader:
                     raise UsageError(str(error)) from None
                 raise
 
-        for item in paged_items(fetch, RESOURCES[kind][1]):
+        for item in paged_items(fetch, RESOURCES[kind][1], lambda answer: _document(path, answer)):
             if isinstance(item, dict):
                 item.setdefault("kind", kind)
             yield item
 
-    def _request(self, path: str, params: dict) -> dict:
+    def _download(self, path: str, params: dict) -> bytes:
+        """The body of a successful answer; ApiError or ServerError otherwise."""
         import urllib3
 
         server = self.connection.server
@@ -167,13 +210,17 @@ class Reader:
             raise ApiError(_timed_out(server, limit))
         if response.status >= 400:
             raise ServerError(response.status, _status_message(response.status, response.data))
-        try:
-            document = json.loads(response.data)
-        except ValueError:
-            raise ApiError(f"the server answered {path} with something that is not JSON") from None
-        if not isinstance(document, dict):
-            raise ApiError(f"the server answered {path} with JSON that is not an object")
-        return document
+        return response.data
+
+
+def _document(path: str, answer: bytes) -> dict:
+    try:
+        document = json.loads(answer)
+    except ValueError:
+        raise ApiError(f"the server answered {path} with something that is not JSON") from None
+    if not isinstance(document, dict):
+        raise ApiError(f"the server answered {path} with JSON that is not an object")
+    return document
 
 
 def _failure(error: Exception, server: str, limit: Optional[float], deadline: Optional[Deadline]) -> str:

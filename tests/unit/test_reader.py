@@ -1,10 +1,13 @@
 """The live reader's own logic: name checks before any URL, paging that ends, relists once on an expired
 continue token, and a --request-timeout that bounds a body trickled by a real local socket."""
 
+import itertools
+import json
 import socket
 import ssl
 import subprocess
 import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -12,6 +15,8 @@ from kubectl_sidecars.errors import ApiError, UsageError
 from kubectl_sidecars.kube.connection import Connection, parse_request_timeout, with_deadlines
 from kubectl_sidecars.kube.reader import Reader, ServerError, paged_items, resource_path
 from kubectl_sidecars.selection import Selection, check_name, check_namespace
+from tests import factory
+from tests.unit import processes
 
 EXPIRED = ServerError(410, "Error from server (Expired): The provided continue parameter is too old")
 
@@ -86,13 +91,25 @@ class Server:
     def __init__(self, *answers):
         self.answers = list(answers)
         self.asked = []
+        self.replies = threading.Condition()
+        self.replied = 0
 
     def __call__(self, token):
         self.asked.append(token)
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
+        try:
+            answer = self.answers.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        finally:
+            with self.replies:
+                self.replied += 1
+                self.replies.notify_all()
+
+    def has_replied(self, count):
+        """Waits until `count` requests have had their answer, a page or an error."""
+        with self.replies:
+            return self.replies.wait_for(lambda: self.replied >= count, timeout=processes.PATIENCE)
 
 
 def uids(items):
@@ -104,6 +121,28 @@ def test_pages_are_followed_until_there_is_no_continue_token():
 
     assert uids(paged_items(server, "pods")) == ["a", "b", "c", "d"]
     assert server.asked == [None, "t1", "t2"]
+
+
+def test_the_next_page_is_fetched_while_the_caller_is_on_this_one_and_no_further():
+    server = Server(page(["a", "b"], "t1"), page(["c"], "t2"), page(["d"]))
+    items = paged_items(server, "pods")
+
+    assert uids([next(items)]) == ["a"]
+    assert server.has_replied(2)
+    assert server.asked == [None, "t1"]  # the token of the third page comes with the second
+    assert uids(items) == ["b", "c", "d"]
+    assert server.asked == [None, "t1", "t2"]
+
+
+def test_an_error_on_the_next_page_is_raised_when_the_caller_reaches_it():
+    server = Server(page(["a", "b"], "t1"), ApiError("Unable to connect to the server: connection reset"))
+    items = paged_items(server, "pods")
+
+    assert uids([next(items)]) == ["a"]
+    assert server.has_replied(2)  # the second page has failed already
+    assert uids([next(items)]) == ["b"]
+    with pytest.raises(ApiError, match="connection reset"):
+        next(items)
 
 
 @pytest.mark.parametrize("tokens", [["t1", "t1"], ["t1", "t2", "t1"]], ids=["same-twice", "cycle"])
@@ -297,3 +336,77 @@ def test_connecting_is_bounded_even_without_a_request_timeout(monkeypatch, timeo
         for waiting in queued:
             waiting.close()
         listener.close()
+
+
+# --- the page fetched ahead -------------------------------------------------------------------------------
+
+class StalledList:
+    """A real HTTP server for a LIST of pods: the first page at once, with a continue token; the next
+    page is never answered. `next_page_asked` is set when it is asked for."""
+
+    def __init__(self):
+        web = factory.pod("web", containers=[factory.container("app")], statuses=[factory.running("app")])
+        first = {"kind": "PodList", "metadata": {"continue": "t1"}, "items": [web]}
+        self.next_page_asked, self.stop = threading.Event(), threading.Event()
+        server = self
+
+        class Answer(BaseHTTPRequestHandler):
+            def do_GET(self):
+                if "continue=" in self.path:
+                    server.next_page_asked.set()
+                    server.stop.wait()
+                    return
+                body = json.dumps(first).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+        self.http.daemon_threads = True
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.http.server_port}"
+
+    def close(self):
+        self.stop.set()
+        self.http.shutdown()
+        self.http.server_close()
+
+
+@pytest.fixture
+def stalled_list():
+    server = StalledList()
+    yield server
+    server.close()
+
+
+def test_the_page_fetched_ahead_keeps_the_request_timeout(stalled_list):
+    items = reader_for(stalled_list.url, timeout=0.5).list("Pod", "default", chunk_size=1)
+
+    assert [item["metadata"]["name"] for item in itertools.islice(items, 1)] == ["web"]
+    with pytest.raises(ApiError, match=r"timed out after 0.5s \(--request-timeout\)"):
+        next(items)
+
+
+def test_ctrl_c_while_the_next_page_is_on_its_way_is_one_line_and_130(stalled_list, tmp_path):
+    from tests.unit.test_entry import PLUGIN, environment
+
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "stalled",
+        "clusters": [{"name": "stalled", "cluster": {"server": stalled_list.url}}],
+        "users": [{"name": "anonymous", "user": {}}],
+        "contexts": [{"name": "stalled", "context": {"cluster": "stalled", "user": "anonymous"}}]}))
+    child = subprocess.Popen(PLUGIN + ["status", "-n", "default", "--chunk-size", "1"],
+                             env=environment(KUBECONFIG=str(kubeconfig)), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert stalled_list.next_page_asked.wait(processes.PATIENCE)
+
+    assert processes.interrupt(child) == (130, "", "error: interrupted\n")
