@@ -21,7 +21,7 @@ QUICK_FAILURE = 30  # an app failing this soon after it started failed at start-
 WARM_UP = 30        # a sidecar running for less than this may not serve yet
 NOT_READY_FOR = 60  # a running sidecar unready for longer than this (and its probe budget) is reported
 STUCK_AFTER_START = 120
-RECOVERED_AFTER = 3600  # a start-up race this long ago, with the app fine since, is history (info)
+RECOVERED_AFTER = 3600  # a start-up race this long ago, with the app fine since, is told as a recurring one
 FAILED_WAITING = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError",
                   "CreateContainerError", "RunContainerError", "CrashLoopBackOff", "ErrImageNeverPull",
                   "PreCreateHookError", "PostStartHookError")
@@ -140,7 +140,11 @@ proxy, a database proxy, an agent that listens) had only just started or was not
 wait: a legacy sidecar (in spec.containers) starts in parallel with the app, and a native sidecar without a
 startupProbe counts as started as soon as its process runs, not once it serves. The app's first connection then
 fails. With restartPolicy Never the app is not restarted and the pod fails (reported as an error); otherwise the
-app restarts and usually works on the second try (a warning).""",
+app restarts and usually works on the second try (a warning). The race is a property of the spec, not only of
+the past: while nothing orders the start (no startupProbe on the native sidecar, no hold-until-ready setting
+such as Istio's holdApplicationUntilProxyStarts or Linkerd's config.linkerd.io/proxy-await for an injected
+proxy, both of which add a postStart hook), it returns at every rollout or reschedule, so it stays a warning
+however long ago it last happened.""",
       remedy="""
 Make the sidecar a native sidecar with a startupProbe that passes once it serves: the kubelet starts the app
 containers only after it. For a native sidecar, add the startupProbe. Retrying the first connection in the app
@@ -210,10 +214,12 @@ def app_before_sidecar(rule, pod: PodView, snapshot: Snapshot):
                             "or environment points at it), so this is only a warning: check the app's own logs "
                             "first.")
             long_ago = seconds_between(failure.finished_at, snapshot.now)
-            if (not current and app.state == "running" and app.ready and long_ago is not None
-                    and long_ago > RECOVERED_AFTER):
-                severity = INFO
-                message += f" That was {took(long_ago)} ago and the app has been running since."
+            if not current and app.state == "running" and long_ago is not None and long_ago > RECOVERED_AFTER:
+                # The spec still orders nothing (an ordered sidecar is skipped above): the same race comes back
+                # whenever the pod starts again, however long ago it last happened.
+                message += (f" That last happened {took(long_ago)} ago and the app has been running since, but "
+                            "nothing in the spec makes the app wait for it, so the same race returns at the next "
+                            "rollout, reschedule or node restart.")
             yield rule.finding(app.name, message, remedy, evidence, severity=severity, related=sidecar.name)
             break
 

@@ -253,3 +253,39 @@ def test_argo_pod_whose_proxy_outlived_the_kill_window_is_stuck_naming_the_contr
     assert "Argo Workflows" in found[0].message and "Workflow etl-x7k2p" in found[0].message
     assert "pilot-agent request --debug-port 15020 POST quitquitquit" in found[0].remedy
     assert [x.severity for x in coded(judged(argo_pod(100), now=3000), BLOCKED)] == ["error"]
+
+
+# --- 6. the start-up race as a property of the spec ----------------------------------------------------
+
+RACE = "app-started-before-sidecar-ready"
+
+
+def raced_pod(proxy: dict, init: bool = False) -> dict:
+    """A Deployment's pod whose app failed 2 s after starting, at second 6, while its proxy had started at
+    second 4; both run since."""
+    app = f.container("api", env={"DB_HOST": "127.0.0.1", "DB_PORT": "5432"})
+    statuses = [f.running("api", since=9, restarts=1, last=f.exited(1, since=4, until=6)),
+                f.running(proxy["name"], since=4)]
+    if init:
+        return f.pod("api-7c9d-x2x9q", init_containers=[proxy], containers=[app], init_statuses=statuses[1:],
+                     statuses=statuses[:1], owner=f.replicaset_owner("api-7c9d"))
+    return f.pod("api-7c9d-x2x9q", containers=[app, proxy], statuses=statuses, owner=f.replicaset_owner("api-7c9d"))
+
+
+CLOUD_SQL = "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.0"
+
+
+def test_a_race_hours_ago_stays_a_warning_and_says_when_it_last_happened():
+    found = coded(judged(raced_pod(f.container("cloud-sql-proxy", CLOUD_SQL, port=5432)), now=6 * 3600), RACE)
+    assert [x.severity for x in found] == ["warning"]
+    assert "last happened 5h59m ago" in found[0].message and "next rollout" in found[0].message
+
+
+def test_a_race_whose_sidecar_the_spec_now_orders_is_not_reported():
+    probed = f.sidecar("cloud-sql-proxy", CLOUD_SQL, port=5432, startup_probe=True)
+    assert coded(judged(raced_pod(probed, init=True), now=6 * 3600), RACE) == []
+    held = f.container("cloud-sql-proxy", CLOUD_SQL, port=5432,
+                       lifecycle={"postStart": {"exec": {"command": ["cloud-sql-proxy", "wait"]}}})
+    pod = raced_pod(held)
+    pod["spec"]["containers"].reverse()  # the proxy first: the app is started after its postStart returned
+    assert coded(judged(pod, now=6 * 3600), RACE) == []
