@@ -230,5 +230,6 @@ def mesh_init_failed(rule, pod: PodView, snapshot: Snapshot):
         message = (f"{container.name}, an init container {mesh} adds, is failing ({why}; {code}), so "
                    f"{named(waiting) or 'the rest of the pod'} cannot start; the proxy is not at fault: "
                    f"{CAUSES[kind]}.")
-        remedy = REMEDIES[kind].format(logs=f"kubectl logs {pod.name} -n {pod.namespace} -c {container.name} --previous")
+        logs = f"kubectl logs {pod.name} -n {pod.namespace} -c {container.name} --previous"
+        remedy = REMEDIES[kind].format(logs=logs)
         yield rule.finding(container.name, message, remedy, evidence)

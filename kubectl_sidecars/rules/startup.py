@@ -262,7 +262,8 @@ def sidecar_startup_failed(rule, pod: PodView, snapshot: Snapshot):
         if held and container.type == "sidecar":
             message += f"; {named(held)} cannot start until it is"
         message += "."
-        yield rule.finding(container.name, message, lambda: _startup_remedy(pod, container, snapshot), evidence)
+        yield rule.finding(container.name, message,
+                           lambda container=container: _startup_remedy(pod, container, snapshot), evidence)
 
 
 def _why_not_started(pod: PodView, container: ContainerView, snapshot: Snapshot, initialized: bool,

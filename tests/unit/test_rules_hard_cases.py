@@ -123,7 +123,8 @@ def test_an_init_the_injector_lists_under_another_name_counts_as_the_mesh_s():
 
 def test_a_mesh_init_that_crashed_once_and_then_succeeded_stays_quiet():
     done = f.terminated("istio-init", 0, since=40, until=41, restarts=1, last=f.exited(2, since=10, until=11))
-    pod = f.pod(init_containers=[f.container("istio-init")], containers=[f.container("app"), f.container("istio-proxy")],
+    pod = f.pod(init_containers=[f.container("istio-init")],
+                containers=[f.container("app"), f.container("istio-proxy")],
                 init_statuses=[done], statuses=[f.running("app"), f.running("istio-proxy")],
                 annotations=f.istio_annotations())
     assert coded(judged(pod), MESH_INIT) == []
@@ -289,3 +290,13 @@ def test_a_race_whose_sidecar_the_spec_now_orders_is_not_reported():
     pod = raced_pod(held)
     pod["spec"]["containers"].reverse()  # the proxy first: the app is started after its postStart returned
     assert coded(judged(pod, now=6 * 3600), RACE) == []
+
+
+def test_each_sidecar_that_never_started_gets_its_own_remedy():
+    pulling = [f.waiting(name, "ImagePullBackOff", restarts=0) for name in ("envoy", "vault-agent")]
+    pod = f.pod(init_containers=[f.sidecar("envoy"), f.sidecar("vault-agent")], containers=[f.container("app")],
+                init_statuses=pulling, statuses=[f.waiting("app", "PodInitializing")], phase="Pending",
+                pod_conditions=f.conditions(initialized=False, ready=False))
+    remedies = {x.container: x.remedy for x in coded(judged(pod), STARTUP)}
+    assert set(remedies) == {"envoy", "vault-agent"}
+    assert all(f"-c {name}" in remedy for name, remedy in remedies.items())
