@@ -7,7 +7,6 @@ import socket
 import ssl
 import subprocess
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -220,14 +219,19 @@ def test_request_timeout_is_parsed_like_kubectl(text, seconds):
 
 class TrickleServer:
     """A real TCP server (TLS when given a server context) that answers every request with a JSON
-    document; from `trickle_from` on (0: the status line; None: the body) it sends one byte per delay."""
+    document; from `trickle_from` on (0: the status line; None: the body) it sends one byte per delay.
+    With `answers`, only that many requests are answered: later ones are held, unanswered, until the
+    server closes, and `holding` is set."""
 
-    def __init__(self, delay, body=b'{"kind": "Pod", "metadata": {"name": "web"}}', trickle_from=None, tls=None):
+    def __init__(self, delay, body=b'{"kind": "Pod", "metadata": {"name": "web"}}', trickle_from=None, tls=None,
+                 answers=None):
         head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
         self.delay, self.answer, self.tls = delay, head + body, tls
         self.trickle_from = len(head) if trickle_from is None else trickle_from
+        self.answers = itertools.count(1)
+        self.answered = answers
         self.listener = socket.create_server(("127.0.0.1", 0))
-        self.stop = threading.Event()
+        self.stop, self.holding = threading.Event(), threading.Event()
         threading.Thread(target=self._serve, daemon=True).start()
 
     @property
@@ -246,6 +250,10 @@ class TrickleServer:
         try:
             with (self.tls.wrap_socket(client, server_side=True) if self.tls else client) as peer:
                 peer.recv(65536)
+                if self.answered is not None and next(self.answers) > self.answered:
+                    self.holding.set()
+                    self.stop.wait()
+                    return
                 peer.sendall(self.answer[:self.trickle_from])
                 for byte in self.answer[self.trickle_from:]:
                     if self.stop.wait(self.delay):
@@ -340,49 +348,12 @@ def test_connecting_is_bounded_even_without_a_request_timeout(monkeypatch, timeo
 
 # --- the page fetched ahead -------------------------------------------------------------------------------
 
-class StalledList:
-    """A real HTTP server for a LIST of pods: the first page at once, with a continue token; the next
-    page is never answered. `next_page_asked` is set when it is asked for."""
-
-    def __init__(self):
-        web = factory.pod("web", containers=[factory.container("app")], statuses=[factory.running("app")])
-        first = {"kind": "PodList", "metadata": {"continue": "t1"}, "items": [web]}
-        self.next_page_asked, self.stop = threading.Event(), threading.Event()
-        server = self
-
-        class Answer(BaseHTTPRequestHandler):
-            def do_GET(self):
-                if "continue=" in self.path:
-                    server.next_page_asked.set()
-                    server.stop.wait()
-                    return
-                body = json.dumps(first).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
-        self.http.daemon_threads = True
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.http.server_port}"
-
-    def close(self):
-        self.stop.set()
-        self.http.shutdown()
-        self.http.server_close()
-
-
 @pytest.fixture
 def stalled_list():
-    server = StalledList()
+    """A LIST of pods whose first page comes at once, with a continue token, and whose next page never."""
+    web = factory.pod("web", containers=[factory.container("app")], statuses=[factory.running("app")])
+    first = {"kind": "PodList", "metadata": {"continue": "t1"}, "items": [web]}
+    server = TrickleServer(delay=0, body=json.dumps(first).encode(), answers=1)
     yield server
     server.close()
 
@@ -407,6 +378,6 @@ def test_ctrl_c_while_the_next_page_is_on_its_way_is_one_line_and_130(stalled_li
     child = subprocess.Popen(PLUGIN + ["status", "-n", "default", "--chunk-size", "1"],
                              env=environment(KUBECONFIG=str(kubeconfig)), stdin=subprocess.DEVNULL,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert stalled_list.next_page_asked.wait(processes.PATIENCE)
+    assert stalled_list.holding.wait(processes.PATIENCE)
 
     assert processes.interrupt(child) == (130, "", "error: interrupted\n")
