@@ -1,10 +1,13 @@
-"""Kubernetes objects shaped like the API server returns them, for every test (unit and end-to-end).
+"""Kubernetes objects shaped like the API server returns them (pods, Jobs, Events, Nodes), for every test,
+unit and end-to-end.
 
 Builders take only what a test is about; everything else (uids, timestamps, images in the status,
 container ids, API-server defaults) is filled in the way a real cluster fills it, so code under test
 meets the same noise it meets in a dump or a live cluster. Container statuses carry their container's
-name, as the API does; `pod()` puts specs and statuses together for unit tests, while the end-to-end
-tests create the pod and write `pod_status()` through the status subresource.
+name, as the API does; `pod()` puts specs and statuses together for unit tests, with the phase and
+conditions the test states or (``phase=None``) those the kubelet derives, while the end-to-end tests
+create the pod and write `pod_status()` through the status subresource. The scenarios of the reference
+(`pi_legacy()`, `logshipper()`...) come last.
 
 Times are seconds after the origin of a `Clock`: the module-level builders count from the fixed ``T0``
 (reproducible unit tests); `live` builds the same objects counting from ten minutes before now, for the
@@ -15,7 +18,7 @@ import copy
 import hashlib
 import json
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Dict, Iterable, List, Optional
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 T0 = datetime(2025, 3, 4, 10, 0, 0, tzinfo=timezone.utc)
 NODE = "worker-1"
@@ -201,14 +204,31 @@ def _complete_status(entry: dict, spec: Optional[dict], pod_name: str) -> dict:
     return entry
 
 
+OWNER_API_VERSIONS = {"Job": "batch/v1", "CronJob": "batch/v1", "ReplicaSet": "apps/v1", "StatefulSet": "apps/v1",
+                      "DaemonSet": "apps/v1", "Deployment": "apps/v1"}
+
+
+def owner(kind: str, name: str) -> dict:
+    """The controller reference a controller sets on what it creates."""
+    return {"apiVersion": OWNER_API_VERSIONS.get(kind, "v1"), "kind": kind, "name": name,
+            "uid": uid(kind.lower(), name), "controller": True, "blockOwnerDeletion": True}
+
+
 def job_owner(job: str) -> dict:
-    return {"apiVersion": "batch/v1", "kind": "Job", "name": job, "uid": uid("job", job),
-            "controller": True, "blockOwnerDeletion": True}
+    return owner("Job", job)
 
 
 def replicaset_owner(replicaset: str) -> dict:
-    return {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": replicaset, "uid": uid("rs", replicaset),
-            "controller": True, "blockOwnerDeletion": True}
+    return owner("ReplicaSet", replicaset)
+
+
+def node(name: str = NODE, kubelet: str = "v1.31.4", ready: bool = True) -> dict:
+    """A Node with the nodeInfo its kubelet reports."""
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}},
+            "status": {"nodeInfo": {"kubeletVersion": kubelet, "containerRuntimeVersion": "containerd://1.7.24",
+                                    "kernelVersion": "6.1.0-28-amd64", "osImage": "Debian GNU/Linux 12 (bookworm)"},
+                       "conditions": [{"type": "Ready", "status": "True" if ready else "Unknown",
+                                       "reason": "KubeletReady" if ready else "NodeStatusUnknown"}]}}
 
 
 SERVICE_ACCOUNT_MOUNT = {"name": "kube-api-access-x7k2p", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
@@ -305,11 +325,22 @@ class Builders:
         ]
         return result if scheduled else [result[-1]]
 
+    def _derived(self, pod_spec: dict, by_name: Dict[str, dict]) -> Tuple[str, List[dict]]:
+        """Phase and conditions as the kubelet derives them from the container statuses.
+        Pod Ready needs every app container and every sidecar started and ready (KEP-753)."""
+        init_specs = pod_spec.get("initContainers") or []
+        initialized = _initialized(init_specs, by_name)
+        phase = _derive_phase(pod_spec, by_name, initialized)
+        must_be_ready = [c for c in init_specs if is_sidecar(c)] + pod_spec["containers"]
+        ready = phase == "Running" and all(
+            by_name.get(c["name"], {}).get("ready") and by_name[c["name"]].get("started") for c in must_be_ready)
+        not_ready = "PodCompleted" if phase in ("Succeeded", "Failed") else None
+        return phase, self.conditions(initialized=initialized, ready=ready, not_ready_reason=not_ready)
+
     def pod_status(self, pod_spec: dict, statuses: Iterable[dict], phase: Optional[str] = None,
                    pod_name: str = "") -> dict:
         """The status a kubelet would write for these container statuses (init and app ones, matched by
-        name): phase and conditions derived as the kubelet derives them unless ``phase`` is given.
-        Pod Ready needs every app container and every sidecar started and ready (KEP-753)."""
+        name), phase and conditions derived as the kubelet derives them unless ``phase`` is given."""
         init_specs = pod_spec.get("initContainers") or []
         specs = {c["name"]: c for c in init_specs + pod_spec["containers"]}
         statuses = list(statuses)
@@ -317,16 +348,10 @@ class Builders:
         if unknown:
             raise ValueError(f"statuses for containers not in the spec: {sorted(unknown)}")
         by_name = {s["name"]: _complete_status(s, specs[s["name"]], pod_name) for s in statuses}
-
-        initialized = _initialized(init_specs, by_name)
-        phase = phase or _derive_phase(pod_spec, by_name, initialized)
-        must_be_ready = [c for c in init_specs if is_sidecar(c)] + pod_spec["containers"]
-        ready = phase == "Running" and all(
-            by_name.get(c["name"], {}).get("ready") and by_name[c["name"]].get("started") for c in must_be_ready)
+        derived_phase, derived_conditions = self._derived(pod_spec, by_name)
         return {
-            "phase": phase,
-            "conditions": self.conditions(initialized=initialized, ready=ready,
-                                          not_ready_reason="PodCompleted" if phase == "Succeeded" else None),
+            "phase": phase or derived_phase,
+            "conditions": derived_conditions,
             "initContainerStatuses": [by_name[c["name"]] for c in init_specs if c["name"] in by_name],
             "containerStatuses": [by_name[c["name"]] for c in pod_spec["containers"] if c["name"] in by_name],
             "startTime": self.clock.ts(0),
@@ -337,13 +362,15 @@ class Builders:
             ephemeral_containers: Iterable[dict] = (),
             statuses: Optional[Iterable[dict]] = None, init_statuses: Optional[Iterable[dict]] = None,
             ephemeral_statuses: Optional[Iterable[dict]] = None,
-            phase: str = "Running", pod_conditions: Optional[List[dict]] = None, reason: Optional[str] = None,
+            phase: Optional[str] = "Running", pod_conditions: Optional[List[dict]] = None,
+            reason: Optional[str] = None,
             message: Optional[str] = None, restart_policy: str = "Always", owner: Optional[dict] = None,
             labels: Optional[Dict[str, str]] = None, annotations: Optional[Dict[str, str]] = None,
             deleted: Optional[float] = None, node: Optional[str] = NODE, grace: Optional[int] = 30,
             created: float = 0) -> dict:
         """A whole Pod object as admitted and reported on, with the phase and conditions a test states
-        (all-true conditions of a scheduled pod unless ``pod_conditions`` is given)."""
+        (all-true conditions of a scheduled pod unless ``pod_conditions`` is given), or with ``phase=None``
+        both as the kubelet derives them from the container statuses."""
         containers = [_with_token_mount(c) for c in containers]
         init_containers = [_with_token_mount(c) for c in init_containers]
         ephemeral_containers = [_with_token_mount(c) for c in ephemeral_containers]
@@ -399,9 +426,7 @@ class Builders:
         if node:
             spec["nodeName"] = node
 
-        status = {"phase": phase, "qosClass": "Burstable"}
-        status["conditions"] = (pod_conditions if pod_conditions is not None
-                                else self.conditions(scheduled=node is not None))
+        status = {"qosClass": "Burstable"}
         if reason:
             status["reason"] = reason
         if message:
@@ -409,16 +434,82 @@ class Builders:
         if node:
             status.update({"hostIP": "10.0.3.17", "hostIPs": [{"ip": "10.0.3.17"}], "podIP": "10.244.1.23",
                            "podIPs": [{"ip": "10.244.1.23"}], "startTime": self.clock.ts(created + 1)})
+        by_name = {}
         for key, entries in (("initContainerStatuses", init_statuses), ("containerStatuses", statuses),
                              ("ephemeralContainerStatuses", ephemeral_statuses)):
             if entries is not None:
                 status[key] = [_complete_status(s, specs.get(s["name"]), name) for s in entries]
+                by_name.update((s["name"], s) for s in status[key])
+        if phase is None:
+            phase, derived_conditions = self._derived(spec, by_name)
+            status["conditions"] = derived_conditions if pod_conditions is None else pod_conditions
+        else:
+            status["conditions"] = (pod_conditions if pod_conditions is not None
+                                    else self.conditions(scheduled=node is not None))
+        status["phase"] = phase
         return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec, "status": status}
 
     def job_pod(self, job: str = "nightly-export", suffix: str = "k8x2p", **kwargs) -> dict:
         """A pod of a Job: restartPolicy Never unless told, owned by the Job, with its labels."""
         kwargs.setdefault("restart_policy", "Never")
         return self.pod(f"{job}-{suffix}", owner=job_owner(job), **kwargs)
+
+    # ------------------------------------------------------------ Jobs and Events
+
+    def job(self, name: str = "demo", namespace: str = "default", template: Optional[dict] = None, active: int = 0,
+            succeeded: int = 0, failed: int = 0, conditions: Sequence[Tuple[str, str, str]] = (),
+            completions: Optional[int] = 1, parallelism: int = 1, backoff_limit: int = 6,
+            pod_failure_policy: Optional[dict] = None, suspend: bool = False, owner_cronjob: Optional[str] = None,
+            start: float = 0, completion: Optional[float] = None) -> dict:
+        """A Job; ``template`` is a pod (from pod()) whose spec becomes the template; conditions are
+        (type, reason, message) tuples, all True."""
+        template_spec = copy.deepcopy((template or self.pod(f"{name}-x", phase=None))["spec"])
+        template_spec.pop("nodeName", None)
+        template_spec.pop("volumes", None)
+        for section in ("containers", "initContainers"):
+            for c in template_spec.get(section) or []:
+                c["volumeMounts"] = [m for m in c.get("volumeMounts") or []
+                                     if m.get("name") != SERVICE_ACCOUNT_MOUNT["name"]]
+        job_uid = job_owner(name)["uid"]
+        metadata = {"name": name, "namespace": namespace, "uid": job_uid, "creationTimestamp": self.clock.ts(start),
+                    "labels": {"batch.kubernetes.io/job-name": name}}
+        if owner_cronjob:
+            metadata["ownerReferences"] = [owner("CronJob", owner_cronjob)]
+        spec = {"backoffLimit": backoff_limit, "parallelism": parallelism, "completionMode": "NonIndexed",
+                "suspend": suspend, "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": job_uid}},
+                "template": {"metadata": {"labels": {"batch.kubernetes.io/job-name": name}}, "spec": template_spec}}
+        if completions is not None:
+            spec["completions"] = completions
+        if pod_failure_policy:
+            spec["podFailurePolicy"] = pod_failure_policy
+        status = {"startTime": self.clock.ts(start), "ready": 0, "terminating": 0, "uncountedTerminatedPods": {}}
+        for key, value in (("active", active), ("succeeded", succeeded), ("failed", failed)):
+            if value:
+                status[key] = value
+        if completion is not None:
+            status["completionTime"] = self.clock.ts(completion)
+        if conditions:
+            moment = self.clock.ts(completion or start)
+            status["conditions"] = [{"type": kind, "status": "True", "reason": reason, "message": message,
+                                     "lastProbeTime": moment, "lastTransitionTime": moment}
+                                    for kind, reason, message in conditions]
+        return {"apiVersion": "batch/v1", "kind": "Job", "metadata": metadata, "spec": spec, "status": status}
+
+    def event(self, pod_dict: dict, reason: str, message: str, container: Optional[str] = None,
+              kind: str = "Warning", first: float = 0, last: Optional[float] = None, count: int = 1,
+              init: bool = False) -> dict:
+        """A core/v1 Event the kubelet recorded about a pod (``container`` sets its fieldPath)."""
+        metadata = pod_dict["metadata"]
+        involved = {"apiVersion": "v1", "kind": "Pod", "name": metadata["name"], "namespace": metadata["namespace"],
+                    "uid": metadata["uid"]}
+        if container:
+            involved["fieldPath"] = f"spec.{'initContainers' if init else 'containers'}{{{container}}}"
+        return {"apiVersion": "v1", "kind": "Event", "type": kind, "reason": reason, "message": message,
+                "metadata": {"name": f"{metadata['name']}.{digest(reason, first)[:12]}",
+                             "namespace": metadata["namespace"]},
+                "involvedObject": involved, "count": count, "firstTimestamp": self.clock.ts(first),
+                "lastTimestamp": self.clock.ts(first if last is None else last),
+                "source": {"component": "kubelet", "host": (pod_dict.get("spec") or {}).get("nodeName") or NODE}}
 
 
 fixed = Builders(FIXED)
@@ -427,6 +518,7 @@ live = Builders(LIVE)
 exited, running, waiting, terminated = fixed.exited, fixed.running, fixed.waiting, fixed.terminated
 condition, conditions, pod_status, pod, job_pod = (fixed.condition, fixed.conditions, fixed.pod_status, fixed.pod,
                                                    fixed.job_pod)
+job, event = fixed.job, fixed.event
 
 
 def pod_list(*pods: dict, kind: str = "List") -> dict:
@@ -454,3 +546,72 @@ def istio_annotations(containers=("istio-proxy",), inits=("istio-init",)) -> Dic
         "prometheus.io/port": "15020",
         "prometheus.io/scrape": "true",
     }
+
+
+# ---------------------------------------------------------------- scenarios
+# The scenarios of shared/reference/scenarios.md as their pods end up, and their healthy variants.
+
+def pi_legacy(now_running: bool = True) -> dict:
+    """Scenario 3: `pi` done, the netutils sidecar in spec.containers runs forever (1/2 NotReady)."""
+    return pod("pi-x7w2n", owner=job_owner("pi"), restart_policy="Never", phase=None,
+               containers=[container("pi", "perl:5.34.0", command=["perl", "-Mbignum=bpi", "-wle", "print bpi(2000)"]),
+                           container("sidecar", "hwchiu/netutils")],
+               statuses=[terminated("pi", 0, since=3, until=9),
+                         running("sidecar", since=3) if now_running else terminated("sidecar", 0, since=3, until=20)])
+
+
+def pi_native(sidecar_exit: int = 143, sidecar_reason: Optional[str] = None) -> dict:
+    """Scenario 4: the native `network-proxy` sidecar; the pod Completed, the sidecar stopped after pi."""
+    return pod("pi-sidecar-9fz4d", owner=job_owner("pi-sidecar"), restart_policy="Never", phase=None,
+               init_containers=[container("network-proxy", "hwchiu/python-example", port=5000,
+                                          restart_policy="Always")],
+               containers=[container("pi", "perl:5.34.0", command=["perl", "-Mbignum=bpi", "-wle", "print bpi(2000)"])],
+               init_statuses=[terminated("network-proxy", sidecar_exit, reason=sidecar_reason, since=2, until=14)],
+               statuses=[terminated("pi", 0, since=3, until=13)])
+
+
+def cronjob_legacy_race() -> dict:
+    """Scenario 1: the app curls the slow helper at once and fails; the helper keeps running."""
+    return pod("sidecar-cronjob-29000000-abcde", owner=job_owner("sidecar-cronjob-29000000"), restart_policy="Never",
+               phase=None,
+               containers=[container("slow-sidecar", "zwindler/slow-sidecar", port=8081),
+                           container("sidecar-user", "zwindler/sidecar-user")],
+               statuses=[running("slow-sidecar", since=3), terminated("sidecar-user", 1, since=5, until=5)])
+
+
+def cronjob_native_probe(sidecar_exit: int = 137) -> dict:
+    """Scenario 2: native slow-sidecar with a startupProbe; the app succeeded; the sidecar SIGKILLed."""
+    return pod("sidecar-cronjob-29000001-fghij", owner=job_owner("sidecar-cronjob-29000001"), restart_policy="Never",
+               phase=None,
+               init_containers=[container("slow-sidecar", "zwindler/slow-sidecar", port=8081, restart_policy="Always",
+                                          startupProbe=http_probe(8081, "/", period=1, failures=5, delay=5))],
+               containers=[container("sidecar-user", "zwindler/sidecar-user")],
+               init_statuses=[terminated("slow-sidecar", sidecar_exit, since=1, until=38)],
+               statuses=[terminated("sidecar-user", 0, since=6, until=7)])
+
+
+def logshipper(sidecar_exit: int = 137) -> dict:
+    """Scenario 5: `sh -c 'tail -F'` as PID 1 ignores SIGTERM and is SIGKILLed 30 s after the app."""
+    return pod("daily-report-5mz8t", owner=job_owner("daily-report"), restart_policy="Never", phase=None,
+               init_containers=[container("logshipper", "alpine:3.20", command=["sh", "-c", "tail -F /opt/logs.txt"],
+                                          restart_policy="Always")],
+               containers=[container("report", "alpine:3.20", command=[
+                   "sh", "-c", "for i in $(seq 1 20); do date >> /opt/logs.txt; sleep 2; done"])],
+               init_statuses=[terminated("logshipper", sidecar_exit, since=2, until=74 if sidecar_exit == 137 else 44)],
+               statuses=[terminated("report", 0, since=3, until=43)])
+
+
+def istio_legacy_deployment(proxy_ready: bool = True, restarts: int = 0, last: Optional[dict] = None) -> dict:
+    status = '{"initContainers":["istio-init"],"containers":["istio-proxy"],"volumes":["istio-envoy"]}'
+    return pod("reviews-v1-545db77b95-w8hlc", owner=replicaset_owner("reviews-v1-545db77b95"), restart_policy="Always",
+               phase=None,
+               annotations={"sidecar.istio.io/status": status, "kubectl.kubernetes.io/default-container": "reviews"},
+               init_containers=[container("istio-init", "docker.io/istio/proxyv2:1.22.0",
+                                          args=["istio-iptables", "-p", "15001"])],
+               containers=[container("reviews", "docker.io/istio/examples-bookinfo-reviews-v1:1.20.1", port=9080),
+                           container("istio-proxy", "docker.io/istio/proxyv2:1.22.0", args=["proxy", "sidecar"],
+                                     port=15090,
+                                     readinessProbe=http_probe(15021, "/healthz/ready", period=2, failures=30))],
+               init_statuses=[terminated("istio-init", 0, since=2, until=3)],
+               statuses=[running("reviews", since=4),
+                         running("istio-proxy", since=4, ready=proxy_ready, restarts=restarts, last=last)])

@@ -15,8 +15,8 @@ from kubectl_sidecars.engine import judge, template_findings
 from kubectl_sidecars.model.objects import workload_template
 from kubectl_sidecars.render.patches import patch_yaml
 from kubectl_sidecars.rules import CATALOG
-from tests.unit.podfactory import (container, job, pi_legacy, pi_native, pod, running, snapshot, terminated,
-                                   waiting)
+from tests.factory import container, job, job_owner, pi_legacy, pi_native, pod, running, terminated, waiting
+from tests.unit.judging import snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(str(p) for p in (ROOT / "examples").glob("*.yaml"))
@@ -52,9 +52,11 @@ def test_status_and_diagnose_find_the_same(path):
 
 
 def _failure_policy_dump(tmp_path) -> str:
-    template = pod("train-1", owner=("Job", "train"), init=[
-        (container("proxy", "envoyproxy/envoy:v1.31", restart_policy="Always"), terminated(143, 2, 301)),
-    ], containers=[(container("train", "example/train:1"), terminated(1, 3, 300))], restart_policy="Never")
+    template = pod("train-1", owner=job_owner("train"), restart_policy="Never", phase=None,
+                   init_containers=[container("proxy", "envoyproxy/envoy:v1.31", restart_policy="Always")],
+                   containers=[container("train", "example/train:1")],
+                   init_statuses=[terminated("proxy", 143, since=2, until=301)],
+                   statuses=[terminated("train", 1, since=3, until=300)])
     training = job("train", template=template, failed=1)
     training["spec"]["podFailurePolicy"] = {"rules": [
         {"action": "FailJob", "onExitCodes": {"operator": "In", "values": [137]}},
@@ -158,7 +160,7 @@ def test_template_rules_judge_a_deployment_template_without_status():
                   "spec": {"template": {"spec": {
                       "initContainers": [container("migrate", "example/migrate:1"),
                                          container("envoy", "envoyproxy/envoy:v1.31", restart_policy="Always",
-                                                   ports=[9901])],
+                                                   port=9901)],
                       "containers": [container("web", "example/web:1"),
                                      container("fluent-bit", "fluent/fluent-bit:3.1")]}}}}
     template = workload_template(deployment)
@@ -172,9 +174,9 @@ def test_template_rules_judge_a_deployment_template_without_status():
 
 
 def test_job_rules_receive_the_pod_findings_instead_of_running_pod_rules_again(monkeypatch):
-    failing = pod("pi-1", owner=("Job", "pi"), restart_policy="Never", containers=[
-        (container("pi", "perl:5.34.0"), terminated(0, 3, 9)),
-        (container("sidecar", "hwchiu/netutils"), waiting("ImagePullBackOff"))])
+    failing = pod("pi-1", owner=job_owner("pi"), restart_policy="Never", phase=None,
+                  containers=[container("pi", "perl:5.34.0"), container("sidecar", "hwchiu/netutils")],
+                  statuses=[terminated("pi", 0, since=3, until=9), waiting("sidecar", "ImagePullBackOff")])
     failed = job("pi", template=failing, failed=1, conditions=[("Failed", "BackoffLimitExceeded", "too many")])
     calls = []
     original = engine.pod_findings
@@ -186,12 +188,17 @@ def test_job_rules_receive_the_pod_findings_instead_of_running_pod_rules_again(m
 
 def test_a_pod_with_ten_thousand_containers_is_judged_with_bounded_messages():
     """Messages name a few containers and count the rest, so no finding grows with the pod."""
-    inits = [(container(f"step-{i}", "busybox:1.36"), terminated(0, 1, 2)) for i in range(2500)]
-    sidecars = [(container(f"proxy-{i}", "envoyproxy/envoy:v1.31", restart_policy="Always", ports=[9000 + i % 900]),
-                 running(3)) for i in range(2500)]
-    apps = [(container(f"app-{i}", "example/app:1"), terminated(1, 4, 6)) for i in range(4000)]
-    helpers = [(container(f"log-{i}-sidecar", "fluent/fluent-bit:3.1"), running(3)) for i in range(1000)]
-    big = pod("big-1", owner=("Job", "big"), restart_policy="Never", init=inits + sidecars, containers=apps + helpers)
+    steps = [container(f"step-{i}", "busybox:1.36") for i in range(2500)]
+    sidecars = [container(f"proxy-{i}", "envoyproxy/envoy:v1.31", restart_policy="Always", port=9000 + i % 900)
+                for i in range(2500)]
+    apps = [container(f"app-{i}", "example/app:1") for i in range(4000)]
+    helpers = [container(f"log-{i}-sidecar", "fluent/fluent-bit:3.1") for i in range(1000)]
+    big = pod("big-1", owner=job_owner("big"), restart_policy="Never", phase=None,
+              init_containers=steps + sidecars, containers=apps + helpers,
+              init_statuses=[terminated(c["name"], 0, since=1, until=2) for c in steps]
+              + [running(c["name"], since=3) for c in sidecars],
+              statuses=[terminated(c["name"], 1, since=4, until=6) for c in apps]
+              + [running(c["name"], since=3) for c in helpers])
     diagnosis = judge(snapshot(big, now=900), strict=True)
     [(_, findings)] = diagnosis.pods
     assert len(findings) < 20000

@@ -280,14 +280,15 @@ def test_example_pod_findings(name):
         want = EXPECTED[name]["pods"][pod.name]
         found = pod_findings(pod, snapshot)
         missing, extra = _missing_and_extra(found, want["findings"])
-        assert not missing, f"{pod.name}: not raised {missing}; raised {[(f.code, f.container, f.severity) for f in found]}"
+        raised = [(f.code, f.container, f.severity) for f in found]
+        assert not missing, f"{pod.name}: not raised {missing}; raised {raised}"
         assert not extra, f"{pod.name}: false alarms {extra}"
         assert not [f.code for f in found if f.code in want.get("absent", ())], pod.name
 
 
 @pytest.mark.parametrize("name", [n for n in FILES if EXPECTED[n].get("jobs")])
 def test_example_job_verdicts(name):
-    from tests.unit.podfactory import verdict_of
+    from tests.unit.judging import verdict_of
 
     snapshot = _diagnosis(name)
     jobs = {o["metadata"]["name"]: o for o in _objects(name) if o.get("kind") == "Job"}

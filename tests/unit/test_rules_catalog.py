@@ -5,14 +5,28 @@ import json
 
 import pytest
 
-from kubectl_sidecars.render.structured import diagnosis_document
 from kubectl_sidecars.engine import Diagnosis, judge, pod_findings, worst_severity
+from kubectl_sidecars.render.structured import diagnosis_document
 from kubectl_sidecars.rules import CATALOG, catalog_markdown, explain
-from kubectl_sidecars.rules.verdict import JobVerdict
 from kubectl_sidecars.rules.catalog import JOB, LIVE_POD, POD_TEMPLATE, PODS, SEVERITIES, Finding
+from kubectl_sidecars.rules.verdict import JobVerdict
 from kubectl_sidecars.snapshot import KINDS
-from tests.unit.podfactory import (cronjob_legacy_race, cronjob_native_probe, event, job, logshipper, pi_legacy,
-                                   pi_native, pod, container, running, snapshot, verdict_of, waiting)
+from tests.factory import (
+    container,
+    cronjob_legacy_race,
+    cronjob_native_probe,
+    event,
+    job,
+    job_owner,
+    logshipper,
+    pi_legacy,
+    pi_native,
+    pod,
+    running,
+    ts,
+    waiting,
+)
+from tests.unit.judging import snapshot, verdict_of
 
 # The table of the issue that defined the diagnosis: code -> severity.
 ISSUE_TABLE = {
@@ -84,8 +98,9 @@ def test_pod_findings_are_worst_first():
 
 
 def test_rules_tolerate_a_pod_nobody_reported_on():
-    bare = pod("fresh-1", owner=None, node=None, containers=[(container("main", "busybox:1.36"), None)],
-               init=[(container("proxy", "envoyproxy/envoy:v1.31", restart_policy="Always"), None)])
+    bare = pod("fresh-1", restart_policy="Never", phase=None, node=None,
+               init_containers=[container("proxy", "envoyproxy/envoy:v1.31", restart_policy="Always")],
+               containers=[container("main", "busybox:1.36")])
     del bare["status"]["conditions"]
     snap = snapshot(bare)
     assert [f.severity for f in pod_findings(snap.pods[0], snap)] == ["info"]  # no-startup-probe only
@@ -130,18 +145,19 @@ def test_verdict_of_a_job_that_cannot_create_pods():
     failed_create = {"kind": "Event", "type": "Warning", "reason": "FailedCreate",
                      "message": 'pods "quota-abcde" is forbidden: exceeded quota: compute',
                      "involvedObject": {"kind": "Job", "name": "quota", "namespace": "default"},
-                     "metadata": {"namespace": "default", "name": "quota.1"}, "lastTimestamp": "2025-03-01T10:00:10Z"}
+                     "metadata": {"namespace": "default", "name": "quota.1"}, "lastTimestamp": ts(10)}
     verdict = verdict_of(j, snapshot(jobs=[j], events=[failed_create]))
     assert verdict.status == "Pending" and "exceeded quota" in verdict.reason
 
 
 def test_verdict_of_a_pod_still_stopping_its_native_sidecars():
-    p = pod("pi-sidecar-1", owner=("Job", "pi-sidecar"), init=[
-        (container("network-proxy", "hwchiu/python-example", restart_policy="Always"), running(2))],
-        containers=[(container("pi", "perl:5.34.0"), waiting("PodInitializing"))])
+    p = pod("pi-sidecar-1", owner=job_owner("pi-sidecar"), restart_policy="Never", phase=None,
+            init_containers=[container("network-proxy", "hwchiu/python-example", restart_policy="Always")],
+            containers=[container("pi", "perl:5.34.0")],
+            init_statuses=[running("network-proxy", since=2)],
+            statuses=[waiting("pi", "PodInitializing")])
     p["status"]["containerStatuses"][0]["state"] = {"terminated": {"exitCode": 0, "reason": "Completed",
-                                                                   "startedAt": "2025-03-01T10:00:03Z",
-                                                                   "finishedAt": "2025-03-01T10:00:13Z"}}
+                                                                   "startedAt": ts(3), "finishedAt": ts(13)}}
     j = job("pi-sidecar", template=p, active=1)
     verdict = verdict_of(j, snapshot(p, jobs=[j], now=14))
     assert "stopping its sidecars" in verdict.reason

@@ -1,8 +1,24 @@
 """sidecar-sigkilled, sidecar-oomkilled, sidecar-liveness-killed, sidecar-crashloop."""
 
-from tests.unit.podfactory import (container, cronjob_native_probe, event, findings_of, http_probe,
-                                   istio_legacy_deployment, logshipper, pi_native, pod, running, serious, shown, term,
-                                   terminated, ts, waiting, with_code)
+from tests.factory import (
+    container,
+    cronjob_native_probe,
+    event,
+    exited,
+    http_probe,
+    istio_legacy_deployment,
+    job,
+    job_owner,
+    logshipper,
+    pi_native,
+    pod,
+    replicaset_owner,
+    running,
+    terminated,
+    ts,
+    waiting,
+)
+from tests.unit.judging import findings_of, serious, shown, with_code
 
 SIGKILLED, OOM, LIVENESS, CRASHLOOP = ("sidecar-sigkilled", "sidecar-oomkilled", "sidecar-liveness-killed",
                                        "sidecar-crashloop")
@@ -26,10 +42,10 @@ def test_sigkilled_after_the_app_of_the_startup_probe_cronjob_is_a_warning_only(
 
 
 def test_sigkilled_by_pod_deletion_counts_from_the_deletion_request():
-    p = pod("web-1", owner=("ReplicaSet", "web-5d8f"), restart_policy="Always", deleted=100, containers=[
-        (container("web", "nginx:1.27"), terminated(0, 3, 71, reason="Completed")),
-        (container("fluent-bit", "fluent/fluent-bit:3.1"), terminated(137, 3, 101)),
-    ])
+    p = pod("web-1", owner=replicaset_owner("web-5d8f"), restart_policy="Always", phase=None, deleted=100,
+            containers=[container("web", "nginx:1.27"), container("fluent-bit", "fluent/fluent-bit:3.1")],
+            statuses=[terminated("web", 0, reason="Completed", since=3, until=71),
+                      terminated("fluent-bit", 137, since=3, until=101)])
     found = with_code(findings_of(p, now=110), SIGKILLED)
     assert len(found) == 1 and "fluent-bit" == found[0].container
 
@@ -40,8 +56,7 @@ def test_normal_sidecar_ends_are_not_findings():
 
 
 def test_job_pod_completed_while_its_sidecar_shows_error_143_is_healthy():
-    from tests.unit.podfactory import verdict_of
-    from tests.unit.podfactory import job, snapshot
+    from tests.unit.judging import snapshot, verdict_of
 
     p = pi_native(143)
     snap = snapshot(p)
@@ -78,29 +93,32 @@ def test_sigkilled_notes_when_events_were_not_read_and_a_liveness_probe_exists()
 
 
 def test_mid_life_137_of_a_running_pod_is_not_sigkilled():
-    p = istio_legacy_deployment(restarts=1, last=term(137, 4, 3000))
+    p = istio_legacy_deployment(restarts=1, last=exited(137, since=4, until=3000))
     assert with_code(findings_of(p, now=8000), SIGKILLED) == []
 
 
 def test_oomkilled_in_last_state_with_limit_and_remedy():
-    p = pod("api-1", owner=("ReplicaSet", "api-7c9"), restart_policy="Always", init=[
-        (container("otel-collector", "otel/opentelemetry-collector:0.110.0", restart_policy="Always",
-                   resources={"limits": {"memory": "128Mi"}, "requests": {"memory": "64Mi"}}),
-         running(500, restarts=2, last=term(137, 200, 490, reason="OOMKilled"))),
-    ], containers=[(container("api", "example/api:2.3"), running(10))])
+    p = pod("api-1", owner=replicaset_owner("api-7c9"), restart_policy="Always", phase=None,
+            init_containers=[container("otel-collector", "otel/opentelemetry-collector:0.110.0",
+                                       restart_policy="Always",
+                                       resources={"limits": {"memory": "128Mi"}, "requests": {"memory": "64Mi"}})],
+            containers=[container("api", "example/api:2.3")],
+            init_statuses=[running("otel-collector", since=500, restarts=2,
+                                   last=exited(137, "OOMKilled", since=200, until=490))],
+            statuses=[running("api", since=10)])
     found = with_code(findings_of(p, now=700), OOM)
     assert [(f.severity, f.container) for f in found] == [("error", "otel-collector")]
     assert "128Mi" in found[0].message and "memory: 256Mi" in shown(found[0])
 
 
 def test_oomkilled_once_long_ago_and_fine_since_is_a_warning():
-    p = istio_legacy_deployment(restarts=1, last=term(137, 4, 300, reason="OOMKilled"))
+    p = istio_legacy_deployment(restarts=1, last=exited(137, "OOMKilled", since=4, until=300))
     found = with_code(findings_of(p, now=86400), OOM)
     assert [f.severity for f in found] == ["warning"]
 
 
 def test_liveness_killed_needs_liveness_events():
-    p = istio_legacy_deployment(restarts=1, last=term(137, 4, 3000))
+    p = istio_legacy_deployment(restarts=1, last=exited(137, since=4, until=3000))
     assert with_code(findings_of(p, now=3100), LIVENESS) == []
     events = [event(p, "Unhealthy", "Liveness probe failed: HTTP probe failed with statuscode: 503", "istio-proxy",
                     first=2900, last=2990, count=3)]
@@ -109,12 +127,13 @@ def test_liveness_killed_needs_liveness_events():
 
 
 def test_liveness_kill_in_crashloop_is_an_error_and_replaces_crashloop():
-    p = pod("api-1", owner=("ReplicaSet", "api-7c9"), restart_policy="Always", init=[
-        (container("envoy", "envoyproxy/envoy:v1.31", restart_policy="Always", ports=[9901],
-                   livenessProbe=http_probe(9901, "/ready")),
-         waiting("CrashLoopBackOff", "back-off 2m40s restarting failed container=envoy", restarts=6,
-                 last=term(137, 500, 560), started_flag=False)),
-    ], containers=[(container("api", "example/api:2.3"), running(10))])
+    p = pod("api-1", owner=replicaset_owner("api-7c9"), restart_policy="Always", phase=None,
+            init_containers=[container("envoy", "envoyproxy/envoy:v1.31", restart_policy="Always", port=9901,
+                                       livenessProbe=http_probe(9901, "/ready"))],
+            containers=[container("api", "example/api:2.3")],
+            init_statuses=[waiting("envoy", "CrashLoopBackOff", "back-off 2m40s restarting failed container=envoy",
+                                   restarts=6, last=exited(137, since=500, until=560), started=False)],
+            statuses=[running("api", since=10)])
     events = [event(p, "Killing", "Container envoy failed liveness probe, will be restarted", "envoy",
                     kind="Normal", first=100, last=555, count=6, init=True)]
     found = findings_of(p, now=600, events=events)
@@ -126,7 +145,7 @@ def test_crashloop_fires_on_back_off():
     p = istio_legacy_deployment(proxy_ready=False)
     p["status"]["containerStatuses"][1].update(
         state={"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed"}},
-        restartCount=8, lastState={"terminated": term(255, 3000, 3002, message="failed to load bootstrap")})
+        restartCount=8, lastState=exited(255, since=3000, until=3002, message="failed to load bootstrap"))
     found = with_code(findings_of(p, now=3100), CRASHLOOP)
     assert [(f.severity, f.container) for f in found] == [("error", "istio-proxy")]
     assert "8 time(s)" in found[0].message
@@ -136,15 +155,15 @@ def test_crashloop_fires_on_back_off():
 
 def test_restarts_that_are_not_a_loop():
     # once, long ago
-    assert serious(findings_of(istio_legacy_deployment(restarts=1, last=term(1, 4, 60)), now=86400)) == []
+    assert serious(findings_of(istio_legacy_deployment(restarts=1, last=exited(1, since=4, until=60)), now=86400)) == []
     # five restarts over a month, the last ten minutes ago
-    p = istio_legacy_deployment(restarts=5, last=term(1, 2592000 - 620, 2592000 - 600))
+    p = istio_legacy_deployment(restarts=5, last=exited(1, since=2592000 - 620, until=2592000 - 600))
     p["status"]["containerStatuses"][1]["state"] = {"running": {"startedAt": "2025-03-31T09:50:00Z"}}
     assert with_code(findings_of(p, now=2592000), CRASHLOOP) == []
 
 
 def test_restarting_repeatedly_without_back_off_yet():
-    p = istio_legacy_deployment(restarts=4, last=term(1, 200, 230))
+    p = istio_legacy_deployment(restarts=4, last=exited(1, since=200, until=230))
     found = with_code(findings_of(p, now=300), CRASHLOOP)
     assert len(found) == 1
 
@@ -168,7 +187,7 @@ def _evicted(reason="Evicted", disruption="TerminationByKubelet", unknown=False)
                                               "message": "The container could not be located when the pod was "
                                                          "terminated", "startedAt": None, "finishedAt": None}}
         else:
-            status["state"] = {"terminated": term(137, 4, 3000)}
+            status["state"] = exited(137, since=4, until=3000)
     return p
 
 
@@ -194,8 +213,7 @@ def test_sigkilled_is_not_reported_for_a_lost_node_or_a_kubelet_made_exit():
 def test_sigkilled_needs_the_137_to_come_when_the_grace_period_ran_out():
     # killed together with the app (no grace period at all)
     p = logshipper()
-    p["status"]["containerStatuses"][0]["state"]["terminated"].update(exitCode=137, reason="Error",
-                                                                       finishedAt=ts(74))
+    p["status"]["containerStatuses"][0]["state"]["terminated"].update(exitCode=137, reason="Error", finishedAt=ts(74))
     assert with_code(findings_of(p), SIGKILLED) == []
     # 3s after the app: not the deadline of a 30s grace period
     p = logshipper()
@@ -211,18 +229,18 @@ def test_sigkilled_needs_the_137_to_come_when_the_grace_period_ran_out():
 
 def test_sigkilled_on_a_drain_counts_from_the_deletion_request():
     # kubectl drain evicts through the API: a graceful deletion with the pod's own grace period
-    p = pod("web-1", owner=("ReplicaSet", "web-5d8f"), restart_policy="Always", deleted=100, containers=[
-        (container("web", "nginx:1.27"), terminated(0, 3, 71, reason="Completed")),
-        (container("fluent-bit", "fluent/fluent-bit:3.1"), terminated(137, 3, 101)),
-    ])
+    p = pod("web-1", owner=replicaset_owner("web-5d8f"), restart_policy="Always", phase=None, deleted=100,
+            containers=[container("web", "nginx:1.27"), container("fluent-bit", "fluent/fluent-bit:3.1")],
+            statuses=[terminated("web", 0, reason="Completed", since=3, until=71),
+                      terminated("fluent-bit", 137, since=3, until=101)])
     p["status"]["conditions"].append({"type": "DisruptionTarget", "status": "True", "lastProbeTime": None,
                                       "lastTransitionTime": ts(70), "reason": "EvictionByEvictionAPI",
                                       "message": "Eviction API: evicting"})
     found = with_code(findings_of(p, now=110), SIGKILLED)
     assert [f.container for f in found] == ["fluent-bit"]
     # a legacy helper blocked for an hour, then the pod deleted: measured from the deletion, not the app
-    blocked = pod("pi-x", owner=("Job", "pi"), deleted=3630, containers=[
-        (container("pi", "perl:5.34.0"), terminated(0, 3, 9)),
-        (container("sidecar", "hwchiu/netutils"), terminated(137, 3, 3631))])
+    blocked = pod("pi-x", owner=job_owner("pi"), restart_policy="Never", phase=None, deleted=3630,
+                  containers=[container("pi", "perl:5.34.0"), container("sidecar", "hwchiu/netutils")],
+                  statuses=[terminated("pi", 0, since=3, until=9), terminated("sidecar", 137, since=3, until=3631)])
     found = with_code(findings_of(blocked, now=3700), SIGKILLED)
     assert len(found) == 1 and "after the pod's deletion was requested" in found[0].message

@@ -1,16 +1,29 @@
 """init-never-exits."""
 
-from tests.unit.podfactory import (container, findings_of, job, node, pod, running, serious, shown, terminated, waiting,
-                                   with_code)
+from tests.factory import (
+    conditions,
+    container,
+    job,
+    job_owner,
+    node,
+    pod,
+    replicaset_owner,
+    running,
+    terminated,
+    waiting,
+)
+from tests.unit.judging import findings_of, serious, shown, with_code
 
 NEVER = "init-never-exits"
 
 
-def _stuck(name="fluent-bit", image="fluent/fluent-bit:3.1", started=5, ports=(), **kwargs):
-    return pod("job-1", init=[(container(name, image, ports=ports), running(started, ready=False,
-                                                                            started_flag=None))],
-               containers=[(container("main", "example/app:1"), waiting("PodInitializing", started_flag=False))],
-               initialized=False, **kwargs)
+def _stuck(name="fluent-bit", image="fluent/fluent-bit:3.1", started=5, ports=(), job="demo"):
+    return pod("job-1", owner=job_owner(job), restart_policy="Never", phase=None,
+               pod_conditions=conditions(initialized=False, ready=False),
+               init_containers=[container(name, image, ports=[{"containerPort": p, "protocol": "TCP"} for p in ports])],
+               containers=[container("main", "example/app:1")],
+               init_statuses=[running(name, since=started, ready=False, started=None)],
+               statuses=[waiting("main", "PodInitializing", started=False)])
 
 
 def test_a_helper_as_plain_init_container_is_an_error():
@@ -21,9 +34,10 @@ def test_a_helper_as_plain_init_container_is_an_error():
 
 
 def test_restart_policy_stripped_from_the_template():
-    p = _stuck(name="network-proxy", image="hwchiu/python-example", owner=("Job", "pi-sidecar"))
-    template = pod("t", init=[(container("network-proxy", "hwchiu/python-example", restart_policy="Always"), None)],
-                   containers=[(container("main", "example/app:1"), None)])
+    p = _stuck(name="network-proxy", image="hwchiu/python-example", job="pi-sidecar")
+    template = pod("t", owner=job_owner("demo"), restart_policy="Never", phase=None,
+                   init_containers=[container("network-proxy", "hwchiu/python-example", restart_policy="Always")],
+                   containers=[container("main", "example/app:1")])
     j = job("pi-sidecar", template=template, active=1)
     found = with_code(findings_of(p, jobs=[j], nodes=[node(kubelet="v1.28.9")], now=20), NEVER)
     assert [f.severity for f in found] == ["error"]
@@ -45,18 +59,23 @@ def test_init_never_exits_near_misses():
     # a helper-looking init container that just started (vault-agent-init runs and exits)
     assert serious(findings_of(_stuck(name="vault-agent-init", image="hashicorp/vault:1.17"), now=20)) == []
     # done and initialized
-    p = pod("job-1", init=[(container("fluent-bit", "fluent/fluent-bit:3.1"), terminated(0, 2, 4))],
-            containers=[(container("main", "example/app:1"), running(5))])
+    p = pod("job-1", owner=job_owner("demo"), restart_policy="Never", phase=None,
+            init_containers=[container("fluent-bit", "fluent/fluent-bit:3.1")],
+            containers=[container("main", "example/app:1")],
+            init_statuses=[terminated("fluent-bit", 0, since=2, until=4)],
+            statuses=[running("main", since=5)])
     assert with_code(findings_of(p, now=3000), NEVER) == []
 
 
 # --- one-shot helper forms and plain steps are not sidecars missing restartPolicy ---------------------
 
-def _init(spec, started=5, **kwargs):
-    return pod("scheduler-6d5c4b3a2-gs1ab", owner=("ReplicaSet", "scheduler-6d5c4b3a2"), restart_policy="Always",
-               init=[(spec, running(started, ready=False, started_flag=None))],
-               containers=[(container("scheduler", "apache/airflow:2.9.3"),
-                            waiting("PodInitializing", started_flag=False))], initialized=False, **kwargs)
+def _init(spec, started=5):
+    return pod("scheduler-6d5c4b3a2-gs1ab", owner=replicaset_owner("scheduler-6d5c4b3a2"), restart_policy="Always",
+               phase=None, pod_conditions=conditions(initialized=False, ready=False),
+               init_containers=[spec],
+               containers=[container("scheduler", "apache/airflow:2.9.3")],
+               init_statuses=[running(spec["name"], since=started, ready=False, started=None)],
+               statuses=[waiting("scheduler", "PodInitializing", started=False)])
 
 
 def _git_sync(**extra):
@@ -64,10 +83,8 @@ def _git_sync(**extra):
 
 
 def test_one_shot_git_sync_cloning_for_minutes_is_not_an_error():
-    for spec in (_git_sync(env=[{"name": "GITSYNC_REPO", "value": "https://github.com/example/dags"},
-                                {"name": "GITSYNC_ONE_TIME", "value": "true"}]),
-                 container("git-sync", "registry.k8s.io/git-sync/git-sync:v3.6.9",
-                           env=[{"name": "GIT_SYNC_ONE_TIME", "value": "true"}]),
+    for spec in (_git_sync(env={"GITSYNC_REPO": "https://github.com/example/dags", "GITSYNC_ONE_TIME": "true"}),
+                 container("git-sync", "registry.k8s.io/git-sync/git-sync:v3.6.9", env={"GIT_SYNC_ONE_TIME": "true"}),
                  container("clone", "registry.k8s.io/git-sync/git-sync:v4.2.4",
                            args=["--repo=https://github.com/example/dags", "--one-time"]),
                  _git_sync()):  # named as an init step
@@ -97,7 +114,7 @@ def test_vault_agent_init_that_keeps_running_is_failing_to_authenticate():
 
 
 def test_an_init_container_with_ports_is_a_warning_then_an_error():
-    spec = container("warmer", "registry.example.com/cache-warmer:3", ports=[8080])
+    spec = container("warmer", "registry.example.com/cache-warmer:3", port=8080)
     assert with_code(findings_of(_init(spec), now=40), NEVER) == []
     assert [f.severity for f in with_code(findings_of(_init(spec), now=125), NEVER)] == ["warning"]
     found = with_code(findings_of(_init(spec), now=365), NEVER)
@@ -105,10 +122,9 @@ def test_an_init_container_with_ports_is_a_warning_then_an_error():
 
 
 def test_verdict_of_a_job_waiting_on_a_slow_init_step_does_not_say_never():
-    from tests.unit.podfactory import verdict_of
-    from tests.unit.podfactory import snapshot
+    from tests.unit.judging import snapshot, verdict_of
 
-    p = _stuck(name="migrate", image="example/migrate:7", owner=("Job", "migrate"))
+    p = _stuck(name="migrate", image="example/migrate:7", job="migrate")
     j = job("migrate", template=p, active=1)
     verdict = verdict_of(j, snapshot(p, jobs=[j], now=400))
     assert verdict.reason.startswith("Not done yet") and "never" not in verdict.reason.lower()

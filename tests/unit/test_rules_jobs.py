@@ -1,8 +1,20 @@
 """job-blocked-by-legacy-sidecar, pod-failure-policy-matches-sidecar, job-failed-by-sidecar."""
 
 from kubectl_sidecars.rules.catalog import CATALOG
-from tests.unit.podfactory import (container, findings_of, job, pi_legacy, pi_native, pod, running, serious, shown,
-                                   snapshot, terminated, verdict_of, with_code)
+from tests.factory import (
+    container,
+    job,
+    job_owner,
+    owner,
+    pi_legacy,
+    pi_native,
+    pod,
+    replicaset_owner,
+    running,
+    terminated,
+    ts,
+)
+from tests.unit.judging import findings_of, serious, shown, snapshot, verdict_of, with_code
 
 BLOCKED = "job-blocked-by-legacy-sidecar"
 
@@ -17,11 +29,10 @@ def test_blocked_fires_on_the_pi_job_with_a_plain_sidecar():
 
 
 def test_blocked_remedy_shows_a_startup_probe_for_a_sidecar_with_a_port():
-    p = pod("etl-1", owner=("Job", "etl"), containers=[
-        (container("etl", "python:3.12", command=["python", "etl.py"]), terminated(0, 3, 50)),
-        (container("cloud-sql-proxy", "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.0", ports=[5432]),
-         running(2)),
-    ])
+    p = pod("etl-1", owner=job_owner("etl"), restart_policy="Never", phase=None,
+            containers=[container("etl", "python:3.12", command=["python", "etl.py"]),
+                        container("cloud-sql-proxy", "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.0", port=5432)],
+            statuses=[terminated("etl", 0, since=3, until=50), running("cloud-sql-proxy", since=2)])
     finding = with_code(findings_of(p), BLOCKED)[0]
     assert "startupProbe:" in shown(finding) and "port: 5432" in shown(finding)
     assert "cloud-sql-proxy removed from this list" in shown(finding)
@@ -29,11 +40,14 @@ def test_blocked_remedy_shows_a_startup_probe_for_a_sidecar_with_a_port():
 
 def test_blocked_names_the_strongest_sidecar_once_and_mentions_the_others():
     status = '{"initContainers":["istio-init"],"containers":["istio-proxy"]}'
-    p = pod("trial-1", owner=("Job", "trial"), annotations={"sidecar.istio.io/status": status}, containers=[
-        (container("training", "mnist:v1"), terminated(0, 3, 300)),
-        (container("istio-proxy", "docker.io/istio/proxyv2:1.22.0"), running(2)),
-        (container("fluent-bit", "fluent/fluent-bit:3.1"), running(2)),
-    ])
+    p = pod("trial-1", owner=job_owner("trial"), restart_policy="Never", phase=None,
+            annotations={"sidecar.istio.io/status": status},
+            containers=[container("training", "mnist:v1"),
+                        container("istio-proxy", "docker.io/istio/proxyv2:1.22.0"),
+                        container("fluent-bit", "fluent/fluent-bit:3.1")],
+            statuses=[terminated("training", 0, since=3, until=300),
+                      running("istio-proxy", since=2),
+                      running("fluent-bit", since=2)])
     found = with_code(findings_of(p), BLOCKED)
     assert [f.container for f in found] == ["istio-proxy"]
     assert "fluent-bit" in found[0].message
@@ -45,33 +59,34 @@ def test_blocked_does_not_fire_on_the_native_variant():
 
 
 def test_blocked_does_not_fire_while_the_app_runs():
-    p = pod("pi-a", owner=("Job", "pi"), containers=[
-        (container("pi", "perl:5.34.0"), running(3)), (container("sidecar", "hwchiu/netutils"), running(3))])
+    p = pod("pi-a", owner=job_owner("pi"), restart_policy="Never", phase=None,
+            containers=[container("pi", "perl:5.34.0"), container("sidecar", "hwchiu/netutils")],
+            statuses=[running("pi", since=3), running("sidecar", since=3)])
     assert with_code(findings_of(p), BLOCKED) == []
 
 
 def test_blocked_does_not_fire_on_long_running_workloads():
-    p = pod("web-1", owner=("ReplicaSet", "web-5d8f"), restart_policy="Always", containers=[
-        (container("web", "nginx:1.27"), terminated(0, 3, 9)),
-        (container("envoy", "envoyproxy/envoy:v1.31"), running(3))])
+    p = pod("web-1", owner=replicaset_owner("web-5d8f"), restart_policy="Always", phase=None,
+            containers=[container("web", "nginx:1.27"), container("envoy", "envoyproxy/envoy:v1.31")],
+            statuses=[terminated("web", 0, since=3, until=9), running("envoy", since=3)])
     assert with_code(findings_of(p), BLOCKED) == []
 
 
 def test_blocked_does_not_fire_when_the_sidecar_exited_or_the_pod_is_being_deleted():
     assert with_code(findings_of(pi_legacy(now_running=False)), BLOCKED) == []
     deleting = pi_legacy()
-    deleting["metadata"]["deletionTimestamp"] = "2025-03-01T10:09:50Z"
+    deleting["metadata"]["deletionTimestamp"] = ts(590)
     assert with_code(findings_of(deleting), BLOCKED) == []
 
 
 def test_blocked_gives_a_quitquitquit_a_moment_then_fires():
     def make():
-        return pod("mesh-job-1", owner=("Job", "mesh-job"), containers=[
-            (container("main", "curlimages/curl:8.10.1", command=["sh", "-c", "run-report && curl -fsS -X POST "
-                                                                              "localhost:15020/quitquitquit"]),
-             terminated(0, 3, 100)),
-            (container("istio-proxy", "docker.io/istio/proxyv2:1.22.0"), running(2)),
-        ])
+        return pod("mesh-job-1", owner=job_owner("mesh-job"), restart_policy="Never", phase=None,
+                   containers=[container("main", "curlimages/curl:8.10.1",
+                                         command=["sh", "-c", "run-report && curl -fsS -X POST "
+                                                              "localhost:15020/quitquitquit"]),
+                               container("istio-proxy", "docker.io/istio/proxyv2:1.22.0")],
+                   statuses=[terminated("main", 0, since=3, until=100), running("istio-proxy", since=2)])
     assert with_code(findings_of(make(), now=120), BLOCKED) == []
     late = with_code(findings_of(make(), now=400), BLOCKED)
     assert len(late) == 1 and "quitquitquit" in " ".join(late[0].evidence)
@@ -80,8 +95,9 @@ def test_blocked_gives_a_quitquitquit_a_moment_then_fires():
 # --- podFailurePolicy -------------------------------------------------------------------------------
 
 def _native_template():
-    return pod("x", init=[(container("proxy", "envoyproxy/envoy:v1.31", ports=[9901], restart_policy="Always"),
-                           None)], containers=[(container("main", "busybox:1.36"), None)])
+    return pod("x", owner=job_owner("demo"), restart_policy="Never", phase=None,
+               init_containers=[container("proxy", "envoyproxy/envoy:v1.31", port=9901, restart_policy="Always")],
+               containers=[container("main", "busybox:1.36")])
 
 
 def _policy(operator, values, action="FailJob", container_name=None):
@@ -113,18 +129,18 @@ def test_policy_near_misses():
     assert _policy_findings(_policy("In", [137], container_name="main")) == []
     assert _policy_findings(_policy("In", [1, 42])) == []
     assert _policy_findings(_policy("In", [137], action="Count")) == []
-    plain = pod("x", containers=[(container("main", "busybox:1.36"), None)])
+    plain = pod("x", owner=job_owner("demo"), restart_policy="Never", phase=None,
+                containers=[container("main", "busybox:1.36")])
     assert _policy_findings(_policy("In", [137]), template=plain) == []
 
 
 # --- job-failed-by-sidecar --------------------------------------------------------------------------
 
 def test_failed_job_whose_legacy_sidecar_failed_the_pod():
-    p = pod("etl-1", owner=("Job", "etl"), containers=[
-        (container("etl", "python:3.12"), terminated(0, 3, 50)),
-        (container("cloud-sql-proxy", "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.0", ports=[5432]),
-         terminated(137, 2, 82)),
-    ])
+    p = pod("etl-1", owner=job_owner("etl"), restart_policy="Never", phase=None,
+            containers=[container("etl", "python:3.12"),
+                        container("cloud-sql-proxy", "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.0", port=5432)],
+            statuses=[terminated("etl", 0, since=3, until=50), terminated("cloud-sql-proxy", 137, since=2, until=82)])
     j = job("etl", template=p, failed=1, conditions=[("Failed", "DeadlineExceeded",
                                                       "Job was active longer than specified deadline")])
     verdict = verdict_of(j, snapshot(p, jobs=[j]))
@@ -144,11 +160,13 @@ def test_failed_job_by_pod_failure_policy_on_a_sidecar():
 
 
 def test_failed_job_by_its_app_is_not_blamed_on_sidecars():
-    p = pod("calc-1", owner=("Job", "calc"), init=[
-        (container("proxy", "envoyproxy/envoy:v1.31", ports=[9901], restart_policy="Always",
-                   startupProbe={"tcpSocket": {"port": 9901}, "periodSeconds": 1, "failureThreshold": 30}),
-         terminated(143, 1, 400)),
-    ], containers=[(container("calc", "python:3.12"), terminated(2, 5, 399))])
+    p = pod("calc-1", owner=job_owner("calc"), restart_policy="Never", phase=None,
+            init_containers=[container("proxy", "envoyproxy/envoy:v1.31", port=9901, restart_policy="Always",
+                                       startupProbe={"tcpSocket": {"port": 9901}, "periodSeconds": 1,
+                                                     "failureThreshold": 30})],
+            containers=[container("calc", "python:3.12")],
+            init_statuses=[terminated("proxy", 143, since=1, until=400)],
+            statuses=[terminated("calc", 2, since=5, until=399)])
     j = job("calc", template=p, failed=7, conditions=[("Failed", "BackoffLimitExceeded",
                                                        "Job has reached the specified backoff limit")])
     verdict = verdict_of(j, snapshot(p, jobs=[j], now=900))
@@ -183,12 +201,12 @@ def test_blocked_is_a_warning_until_the_grace_period_ran_out_then_an_error():
 
 def _two_workers():
     """A Job pod of two workers: one finished, the other still busy (nothing marks it as a helper)."""
-    return pod("nightly-export-b7c8d", owner=("Job", "nightly-export"), containers=[
-        (container("export-users", "registry.example.com/exporter:1.2", command=["./export", "users"]),
-         terminated(0, 3, 100)),
-        (container("export-orders", "registry.example.com/exporter:1.2", command=["./export", "orders"]),
-         running(3)),
-    ])
+    return pod("nightly-export-b7c8d", owner=job_owner("nightly-export"), restart_policy="Never", phase=None,
+               containers=[container("export-users", "registry.example.com/exporter:1.2",
+                                     command=["./export", "users"]),
+                           container("export-orders", "registry.example.com/exporter:1.2",
+                                     command=["./export", "orders"])],
+               statuses=[terminated("export-users", 0, since=3, until=100), running("export-orders", since=3)])
 
 
 def test_blocked_never_fires_at_once_on_a_second_worker_still_busy():
@@ -203,9 +221,11 @@ def test_blocked_never_fires_at_once_on_a_second_worker_still_busy():
 
 
 def test_blocked_by_the_default_container_annotation_alone_is_a_late_warning():
-    p = pod("report-x1", owner=("Job", "report"), annotations={"kubectl.kubernetes.io/default-container": "main"},
-            containers=[(container("uploader", "registry.example.com/uploader:2"), running(2)),
-                        (container("main", "registry.example.com/report:2"), terminated(0, 3, 100))])
+    p = pod("report-x1", owner=job_owner("report"), restart_policy="Never", phase=None,
+            annotations={"kubectl.kubernetes.io/default-container": "main"},
+            containers=[container("uploader", "registry.example.com/uploader:2"),
+                        container("main", "registry.example.com/report:2")],
+            statuses=[running("uploader", since=2), terminated("main", 0, since=3, until=100)])
     assert with_code(findings_of(p, now=300), BLOCKED) == []
     found = with_code(findings_of(p, now=100 + 15 * 60), BLOCKED)
     assert [(f.severity, f.container) for f in found] == [("warning", "uploader")]
@@ -214,28 +234,34 @@ def test_blocked_by_the_default_container_annotation_alone_is_a_late_warning():
 
 def test_blocked_skips_pods_whose_controller_ends_them():
     istio = '{"initContainers":["istio-init"],"containers":["istio-proxy"]}'
-    argo = pod("hello-world-x7k9p", owner=("Workflow", "hello-world-x7k9p"),
+    argo = pod("hello-world-x7k9p", owner=owner("Workflow", "hello-world-x7k9p"), restart_policy="Never", phase=None,
                annotations={"kubectl.kubernetes.io/default-container": "main", "sidecar.istio.io/status": istio},
-               containers=[
-                   (container("wait", "quay.io/argoproj/argoexec:v3.5.10", command=["argoexec", "wait"]), running(2)),
-                   (container("main", "docker/whalesay:latest", command=["cowsay", "hello"]), terminated(0, 3, 5)),
-                   (container("istio-proxy", "docker.io/istio/proxyv2:1.22.3"), running(2))])
-    tekton = pod("build-run-8xk2l-pod", owner=("TaskRun", "build-run-8xk2l"), containers=[
-        (container("step-clone", "cgr.dev/chainguard/git:latest", command=["/tekton/bin/entrypoint"]),
-         terminated(0, 3, 30)),
-        (container("step-push", "gcr.io/kaniko-project/executor:v1.23.0", command=["/tekton/bin/entrypoint"]),
-         running(3))])
-    runner = pod("arc-runner-8h4fd", owner=("EphemeralRunner", "arc-runner-8h4fd"), containers=[
-        (container("runner", "ghcr.io/actions/actions-runner:2.319.1", command=["/home/runner/run.sh"]),
-         terminated(0, 3, 30)),
-        (container("dind", "docker:dind", args=["dockerd", "--host=unix:///var/run/docker.sock"]), running(3))])
+               containers=[container("wait", "quay.io/argoproj/argoexec:v3.5.10", command=["argoexec", "wait"]),
+                           container("main", "docker/whalesay:latest", command=["cowsay", "hello"]),
+                           container("istio-proxy", "docker.io/istio/proxyv2:1.22.3")],
+               statuses=[running("wait", since=2),
+                         terminated("main", 0, since=3, until=5),
+                         running("istio-proxy", since=2)])
+    tekton = pod("build-run-8xk2l-pod", owner=owner("TaskRun", "build-run-8xk2l"), restart_policy="Never", phase=None,
+                 containers=[container("step-clone", "cgr.dev/chainguard/git:latest",
+                                       command=["/tekton/bin/entrypoint"]),
+                             container("step-push", "gcr.io/kaniko-project/executor:v1.23.0",
+                                       command=["/tekton/bin/entrypoint"])],
+                 statuses=[terminated("step-clone", 0, since=3, until=30), running("step-push", since=3)])
+    runner = pod("arc-runner-8h4fd", owner=owner("EphemeralRunner", "arc-runner-8h4fd"), restart_policy="Never",
+                 phase=None,
+                 containers=[container("runner", "ghcr.io/actions/actions-runner:2.319.1",
+                                       command=["/home/runner/run.sh"]),
+                             container("dind", "docker:dind", args=["dockerd", "--host=unix:///var/run/docker.sock"])],
+                 statuses=[terminated("runner", 0, since=3, until=30), running("dind", since=3)])
     for p in (argo, tekton, runner):
         for now in (60, 3600):
             assert with_code(findings_of(p, now=now), BLOCKED) == [], (p["metadata"]["name"], now)
     # the same istio-proxy in a bare pod (no controller to end it) is blocked
-    bare = pod("one-off-migrate", owner=None, annotations={"sidecar.istio.io/status": istio}, containers=[
-        (container("migrate", "registry.example.com/migrate:1"), terminated(0, 3, 5)),
-        (container("istio-proxy", "docker.io/istio/proxyv2:1.22.3"), running(2))])
+    bare = pod("one-off-migrate", restart_policy="Never", phase=None, annotations={"sidecar.istio.io/status": istio},
+               containers=[container("migrate", "registry.example.com/migrate:1"),
+                           container("istio-proxy", "docker.io/istio/proxyv2:1.22.3")],
+               statuses=[terminated("migrate", 0, since=3, until=5), running("istio-proxy", since=2)])
     found = with_code(findings_of(bare, now=600), BLOCKED)
     assert [(f.severity, f.container) for f in found] == [("error", "istio-proxy")]
     assert "the pod stays Running and can never finish" in found[0].message
@@ -243,11 +269,13 @@ def test_blocked_skips_pods_whose_controller_ends_them():
 
 def test_blocked_gives_a_helper_watching_a_done_file_a_moment():
     def make():
-        return pod("etl-done-1", owner=("Job", "etl-done"), containers=[
-            (container("main", "registry.example.com/etl:1", command=["/bin/sh", "-c", "./etl && touch /shared/done"]),
-             terminated(0, 3, 100)),
-            (container("log-shipper", "registry.example.com/log-shipper:2.0", command=["/bin/sh", "-c"],
-                       args=["./ship & while [ ! -f /shared/done ]; do sleep 1; done; kill %1"]), running(2))])
+        return pod("etl-done-1", owner=job_owner("etl-done"), restart_policy="Never", phase=None,
+                   containers=[container("main", "registry.example.com/etl:1",
+                                         command=["/bin/sh", "-c", "./etl && touch /shared/done"]),
+                               container("log-shipper", "registry.example.com/log-shipper:2.0",
+                                         command=["/bin/sh", "-c"],
+                                         args=["./ship & while [ ! -f /shared/done ]; do sleep 1; done; kill %1"])],
+                   statuses=[terminated("main", 0, since=3, until=100), running("log-shipper", since=2)])
     assert with_code(findings_of(make(), now=110), BLOCKED) == []
     late = with_code(findings_of(make(), now=400), BLOCKED)
     assert [f.severity for f in late] == ["error"] and "done" in " ".join(late[0].evidence)
@@ -271,11 +299,12 @@ def test_verdict_of_a_job_with_a_second_worker_still_busy():
 
 
 def test_failed_job_whose_app_failed_beside_a_log_shipper_is_not_blamed_on_it():
-    p = pod("report-badarg", owner=("Job", "report"), init=[
-        (container("fluent-bit", "cr.fluentbit.io/fluent/fluent-bit:3.1.4", ports=[2020], restart_policy="Always"),
-         terminated(0, 2, 7)),
-    ], containers=[(container("report", "registry.example.com/report:1.0", args=["--date", "yesterday"]),
-                    terminated(2, 4, 5))])
+    p = pod("report-badarg", owner=job_owner("report"), restart_policy="Never", phase=None,
+            init_containers=[container("fluent-bit", "cr.fluentbit.io/fluent/fluent-bit:3.1.4", port=2020,
+                                       restart_policy="Always")],
+            containers=[container("report", "registry.example.com/report:1.0", args=["--date", "yesterday"])],
+            init_statuses=[terminated("fluent-bit", 0, since=2, until=7)],
+            statuses=[terminated("report", 2, since=4, until=5)])
     j = job("report", template=p, failed=1, backoff_limit=0, conditions=[(
         "Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit")])
     verdict = verdict_of(j, snapshot(p, jobs=[j], now=120))

@@ -4,8 +4,19 @@ import copy
 
 import pytest
 
-from tests.unit.podfactory import (container, findings_of, istio_legacy_deployment, logshipper, pi_legacy, pod, running,
-                                   shown, terminated, with_code)
+from tests.factory import (
+    container,
+    istio_legacy_deployment,
+    job_owner,
+    logshipper,
+    owner,
+    pi_legacy,
+    pod,
+    replicaset_owner,
+    running,
+    terminated,
+)
+from tests.unit.judging import findings_of, shown, with_code
 
 LEGACY, WORKAROUND = "legacy-sidecar", "legacy-workaround"
 
@@ -30,10 +41,10 @@ def test_no_legacy_finding_for_native_sidecars():
 
 
 def _job_with_command(command):
-    return pod("job-1", containers=[
-        (container("main", "curlimages/curl:8.10.1", command=["sh", "-c", command]), terminated(0, 3, 30)),
-        (container("istio-proxy", "docker.io/istio/proxyv2:1.22.0"), terminated(0, 2, 31)),
-    ])
+    return pod("job-1", owner=job_owner("demo"), restart_policy="Never", phase=None,
+               containers=[container("main", "curlimages/curl:8.10.1", command=["sh", "-c", command]),
+                           container("istio-proxy", "docker.io/istio/proxyv2:1.22.0")],
+               statuses=[terminated("main", 0, since=3, until=30), terminated("istio-proxy", 0, since=2, until=31)])
 
 
 @pytest.mark.parametrize("command, word", [
@@ -50,13 +61,15 @@ def test_legacy_workarounds_in_the_app_command(command, word):
 
 
 def test_workarounds_in_the_helper_command():
-    p = pod("job-1", containers=[
-        (container("main", "example/etl:1"), terminated(0, 3, 30)),
-        (container("cloud-sql-proxy", "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.0",
-                   args=["--quitquitquit", "--port=5432", "proj:region:db"]), running(2)),
-        (container("log-forwarder", "busybox:1.36",
-                   command=["sh", "-c", "while [ ! -f /shared/done ]; do sleep 1; done"]), running(2)),
-    ])
+    p = pod("job-1", owner=job_owner("demo"), restart_policy="Never", phase=None,
+            containers=[container("main", "example/etl:1"),
+                        container("cloud-sql-proxy", "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.0",
+                                  args=["--quitquitquit", "--port=5432", "proj:region:db"]),
+                        container("log-forwarder", "busybox:1.36",
+                                  command=["sh", "-c", "while [ ! -f /shared/done ]; do sleep 1; done"])],
+            statuses=[terminated("main", 0, since=3, until=30),
+                      running("cloud-sql-proxy", since=2),
+                      running("log-forwarder", since=2)])
     found = with_code(findings_of(p), WORKAROUND)
     assert sorted(f.container for f in found) == ["cloud-sql-proxy", "log-forwarder"]
 
@@ -90,7 +103,7 @@ def test_every_patch_is_shown_as_yaml_that_reads_back_as_the_patch():
     import yaml
 
     from kubectl_sidecars.render.patches import patch_yaml
-    from tests.unit.podfactory import cronjob_legacy_race
+    from tests.factory import cronjob_legacy_race
 
     patches = [p for pod_dict in (pi_legacy(), istio_legacy_deployment(), logshipper(), cronjob_legacy_race())
                for finding in findings_of(pod_dict) for p in finding.patches]
@@ -106,15 +119,22 @@ LINKERD_AWAIT = {"postStart": {"exec": {"command": ["/usr/lib/linkerd/linkerd-aw
 
 
 def _linkerd(native):
-    proxy = container("linkerd-proxy", "cr.l5d.io/linkerd/proxy:stable-2.14.10", ports=[4143, 4191],
+    proxy = container("linkerd-proxy", "cr.l5d.io/linkerd/proxy:stable-2.14.10",
+                      ports=[{"containerPort": p, "protocol": "TCP"} for p in (4143, 4191)],
                       restart_policy="Always" if native else None, lifecycle=LINKERD_AWAIT)
-    app = container("emojivoto-web", "docker.l5d.io/buoyantio/emojivoto-web:v11", ports=[8080])
+    app = container("emojivoto-web", "docker.l5d.io/buoyantio/emojivoto-web:v11", port=8080)
     annotations = {"linkerd.io/proxy-version": "stable-2.14.10", "linkerd.io/inject": "enabled"}
     if native:
-        return pod("web-q8r2t", owner=("ReplicaSet", "web-6b8f79c6d8"), restart_policy="Always",
-                   annotations=annotations, init=[(proxy, running(2))], containers=[(app, running(4))])
-    return pod("web-lgcy1", owner=("ReplicaSet", "web-6b8f79c6d8"), restart_policy="Always",
-               annotations=annotations, containers=[(proxy, running(2)), (app, running(4))])
+        return pod("web-q8r2t", owner=replicaset_owner("web-6b8f79c6d8"), restart_policy="Always", phase=None,
+                   annotations=annotations,
+                   init_containers=[proxy],
+                   containers=[app],
+                   init_statuses=[running(proxy["name"], since=2)],
+                   statuses=[running(app["name"], since=4)])
+    return pod("web-lgcy1", owner=replicaset_owner("web-6b8f79c6d8"), restart_policy="Always", phase=None,
+               annotations=annotations,
+               containers=[proxy, app],
+               statuses=[running(proxy["name"], since=2), running(app["name"], since=4)])
 
 
 def test_linkerd_await_in_the_proxy_s_own_post_start_is_not_a_workaround():
@@ -129,11 +149,11 @@ def test_linkerd_await_in_the_proxy_s_own_post_start_is_not_a_workaround():
 
 
 def test_legacy_sidecar_of_a_workflow_pod_has_nothing_to_migrate():
-    argo = pod("hello-world-a1b2c", owner=("Workflow", "hello-world-x7k9p"),
-               annotations={"kubectl.kubernetes.io/default-container": "main"}, containers=[
-                   (container("wait", "quay.io/argoproj/argoexec:v3.5.10", command=["argoexec", "wait"]),
-                    terminated(0, 2, 12)),
-                   (container("main", "docker/whalesay:latest", command=["cowsay", "hello"]), terminated(0, 3, 10))])
+    argo = pod("hello-world-a1b2c", owner=owner("Workflow", "hello-world-x7k9p"), restart_policy="Never", phase=None,
+               annotations={"kubectl.kubernetes.io/default-container": "main"},
+               containers=[container("wait", "quay.io/argoproj/argoexec:v3.5.10", command=["argoexec", "wait"]),
+                           container("main", "docker/whalesay:latest", command=["cowsay", "hello"])],
+               statuses=[terminated("wait", 0, since=2, until=12), terminated("main", 0, since=3, until=10)])
     found = with_code(findings_of(argo), LEGACY)
     assert [f.container for f in found] == ["wait"]
     assert "Argo Workflows" in shown(found[0]) and "Nothing to migrate" in shown(found[0])
@@ -147,11 +167,12 @@ def test_legacy_sidecar_of_a_workflow_pod_has_nothing_to_migrate():
 
 def test_each_legacy_sidecar_gets_its_own_remedy():
     istio = '{"initContainers":["istio-init"],"containers":["istio-proxy"]}'
-    p = pod("trial-1", owner=("Job", "trial"), annotations={"sidecar.istio.io/status": istio}, containers=[
-        (container("training", "mnist:v1"), running(3)),
-        (container("istio-proxy", "docker.io/istio/proxyv2:1.22.0"), running(2)),
-        (container("fluent-bit", "fluent/fluent-bit:3.1"), running(2)),
-    ])
+    p = pod("trial-1", owner=job_owner("trial"), restart_policy="Never", phase=None,
+            annotations={"sidecar.istio.io/status": istio},
+            containers=[container("training", "mnist:v1"),
+                        container("istio-proxy", "docker.io/istio/proxyv2:1.22.0"),
+                        container("fluent-bit", "fluent/fluent-bit:3.1")],
+            statuses=[running("training", since=3), running("istio-proxy", since=2), running("fluent-bit", since=2)])
     remedies = {f.container: shown(f) for f in with_code(findings_of(p), LEGACY)}
     assert "sidecar.istio.io/nativeSidecar" in remedies["istio-proxy"]
     assert "- name: fluent-bit" in remedies["fluent-bit"] and "nativeSidecar" not in remedies["fluent-bit"]

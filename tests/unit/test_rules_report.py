@@ -1,9 +1,21 @@
 """render_report(): the human report of `kubectl sidecars diagnose`."""
 
-from kubectl_sidecars.render.report import render_report
 from kubectl_sidecars.engine import judge
-from tests.unit.podfactory import (at, container, cronjob_legacy_race, job, logshipper, pi_native, pod, running,
-                                   snapshot, terminated)
+from kubectl_sidecars.render.report import render_report
+from tests.factory import (
+    at,
+    container,
+    cronjob_legacy_race,
+    job,
+    job_owner,
+    logshipper,
+    pi_native,
+    pod,
+    replicaset_owner,
+    running,
+    terminated,
+)
+from tests.unit.judging import snapshot
 
 
 def _report(*pods, jobs=(), color=False, notes=(), now=600):
@@ -37,8 +49,9 @@ def test_healthy_pod_and_complete_job():
     assert "The Job completed: 1 pod(s) succeeded in 15s." in text
     assert "the pod looks healthy" in text
     assert "ERROR" not in text and "WARNING" not in text
-    plain = pod("web-1", owner=("ReplicaSet", "web-5d8f"), restart_policy="Always",
-                containers=[(container("web", "nginx:1.27"), running(3))])
+    plain = pod("web-1", owner=replicaset_owner("web-5d8f"), restart_policy="Always", phase=None,
+                containers=[container("web", "nginx:1.27")],
+                statuses=[running("web", since=3)])
     assert "No sidecar problems found: the pod looks healthy." in _report(plain)
 
 
@@ -58,10 +71,11 @@ def test_colour_only_when_asked():
 
 
 def test_strings_from_the_cluster_cannot_drive_the_terminal():
-    evil = pod("evil\x1b[2J-pod", owner=("Job", "evil"), containers=[
-        (container("main\nFAKE LINE", "busybox:1.36"), terminated(0, 3, 9)),
-        (container("log\x1b]0;owned\x07-sidecar", "busybox:1.36"), running(3)),
-    ])
+    evil = pod("evil\x1b[2J-pod", owner=job_owner("evil"), restart_policy="Never", phase=None,
+               containers=[container("main\nFAKE LINE", "busybox:1.36"),
+                           container("log\x1b]0;owned\x07-sidecar", "busybox:1.36")],
+               statuses=[terminated("main\nFAKE LINE", 0, since=3, until=9),
+                         running("log\x1b]0;owned\x07-sidecar", since=3)])
     text = _report(evil, jobs=[job("evil\x1b[1m", template=evil, active=1)])
     assert "\x1b" not in text and "\x07" not in text
     assert "evil\\x1b[2J-pod" in text
@@ -82,10 +96,9 @@ def test_json_keeps_the_cluster_s_strings_as_they_are_and_escapes_them_once():
 
     from kubectl_sidecars.render.structured import diagnosis_document, dump
 
-    evil = pod("evil-pod", owner=("Job", "evil"), containers=[
-        (container("main", "busybox:1.36"), terminated(0, 3, 9)),
-        (container("log\x1b[2J-sidecar", "busybox:1.36"), running(3)),
-    ])
+    evil = pod("evil-pod", owner=job_owner("evil"), restart_policy="Never", phase=None,
+               containers=[container("main", "busybox:1.36"), container("log\x1b[2J-sidecar", "busybox:1.36")],
+               statuses=[terminated("main", 0, since=3, until=9), running("log\x1b[2J-sidecar", since=3)])
     text = dump(diagnosis_document(judge(snapshot(evil, now=600), strict=True)), "json")
     assert "\x1b" not in text and "\\x1b" not in text  # no raw escape, and no second, textual escaping
     findings = json.loads(text)["pods"][0]["findings"]

@@ -1,18 +1,17 @@
 """stuck-terminating."""
 
-from tests.unit.podfactory import (container, findings_of, istio_legacy_deployment, node, pod, running, shown,
-                                   terminated, with_code)
+from tests.factory import conditions, container, istio_legacy_deployment, job_owner, node, pod, running, terminated, ts
+from tests.unit.judging import findings_of, shown, with_code
 
 STUCK = "stuck-terminating"
 
 
 def _deleted(at, proxy_running=True):
     p = istio_legacy_deployment()
-    p["metadata"]["deletionTimestamp"] = f"2025-03-01T10:{at // 60:02d}:{at % 60:02d}Z"
+    p["metadata"]["deletionTimestamp"] = ts(at)
     if not proxy_running:
         p["status"]["containerStatuses"][1]["state"] = {"terminated": {"exitCode": 0, "reason": "Completed",
-                                                                       "startedAt": "2025-03-01T10:00:04Z",
-                                                                       "finishedAt": "2025-03-01T10:01:00Z"}}
+                                                                       "startedAt": ts(4), "finishedAt": ts(60)}}
     return p
 
 
@@ -23,9 +22,11 @@ def test_terminating_long_past_the_grace_period_with_a_running_sidecar():
 
 
 def test_never_started_native_sidecar_mentions_the_upstream_bug():
-    p = pod("job-1", deleted=60, init=[(container("envoy", "envoyproxy/envoy:v1.31", restart_policy="Always"),
-                                        running(2, ready=False, started_flag=False))],
-            containers=[(container("main", "example/app:1"), None)], initialized=False)
+    p = pod("job-1", owner=job_owner("demo"), restart_policy="Never", phase=None,
+            pod_conditions=conditions(initialized=False, ready=False), deleted=60,
+            init_containers=[container("envoy", "envoyproxy/envoy:v1.31", restart_policy="Always")],
+            containers=[container("main", "example/app:1")],
+            init_statuses=[running("envoy", since=2, ready=False, started=False)])
     found = with_code(findings_of(p, now=600), STUCK)
     assert len(found) == 1 and "#125880" in found[0].message
 
@@ -33,7 +34,9 @@ def test_never_started_native_sidecar_mentions_the_upstream_bug():
 def test_terminating_near_misses():
     assert with_code(findings_of(_deleted(590), now=600), STUCK) == []
     assert with_code(findings_of(_deleted(60, proxy_running=False), now=900), STUCK) == []
-    p = pod("job-1", containers=[(container("main", "example/app:1"), terminated(0, 3, 9))])
+    p = pod("job-1", owner=job_owner("demo"), restart_policy="Never", phase=None,
+            containers=[container("main", "example/app:1")],
+            statuses=[terminated("main", 0, since=3, until=9)])
     assert with_code(findings_of(p, now=900), STUCK) == []
     assert running  # imported for symmetry with the other modules
 
@@ -43,7 +46,7 @@ def test_terminating_on_a_lost_node_names_the_cause_not_the_sidecar():
     p["status"]["reason"] = "NodeLost"
     p["status"]["message"] = "Node worker-1 which was running pod reviews-v1-545db77b95-w8hlc is unresponsive"
     p["status"]["conditions"].append({"type": "DisruptionTarget", "status": "True", "lastProbeTime": None,
-                                      "lastTransitionTime": "2025-03-01T10:00:30Z",
+                                      "lastTransitionTime": ts(30),
                                       "reason": "DeletionByTaintManager",
                                       "message": "Taint manager: deleting due to NoExecute taint"})
     found = with_code(findings_of(p, now=7200, nodes=[node(ready=False)]), STUCK)

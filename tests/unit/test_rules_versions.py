@@ -1,16 +1,18 @@
 """native-sidecars-unsupported."""
 
-from tests.unit.podfactory import (container, event, findings_of, logshipper, node, pod, running, waiting,
-                                   with_code)
+from tests.factory import conditions, container, event, job_owner, logshipper, node, pod, running, waiting
+from tests.unit.judging import findings_of, with_code
 
 UNSUPPORTED = "native-sidecars-unsupported"
 
 
 def _pending():
-    return pod("job-1", init=[(container("logshipper", "alpine:3.20", restart_policy="Always"),
-                               waiting("PodInitializing", started_flag=False))],
-               containers=[(container("main", "example/app:1"), waiting("PodInitializing", started_flag=False))],
-               initialized=False)
+    return pod("job-1", owner=job_owner("demo"), restart_policy="Never", phase=None,
+               pod_conditions=conditions(initialized=False, ready=False),
+               init_containers=[container("logshipper", "alpine:3.20", restart_policy="Always")],
+               containers=[container("main", "example/app:1")],
+               init_statuses=[waiting("logshipper", "PodInitializing", started=False)],
+               statuses=[waiting("main", "PodInitializing", started=False)])
 
 
 def test_old_kubelet_is_an_error():
@@ -26,15 +28,20 @@ def test_kubelet_128_with_unknown_gate_says_so():
 
 
 def test_kubelet_128_running_sidecars_has_the_gate_on():
-    p = pod("job-1", init=[(container("logshipper", "alpine:3.20", restart_policy="Always"), running(2))],
-            containers=[(container("main", "example/app:1"), running(3))])
+    p = pod("job-1", owner=job_owner("demo"), restart_policy="Never", phase=None,
+            init_containers=[container("logshipper", "alpine:3.20", restart_policy="Always")],
+            containers=[container("main", "example/app:1")],
+            init_statuses=[running("logshipper", since=2)],
+            statuses=[running("main", since=3)])
     assert with_code(findings_of(p, nodes=[node(kubelet="v1.28.15")]), UNSUPPORTED) == []
 
 
 def _rejected(reason):
-    return pod("job-1", init=[(container("logshipper", "alpine:3.20", restart_policy="Always"), None)],
-               containers=[(container("main", "example/app:1"), None)], phase="Failed", status_reason=reason,
-               status_message='Pod was rejected: Init container "logshipper" may not have a non-default restartPolicy')
+    return pod("job-1", owner=job_owner("demo"), restart_policy="Never", phase="Failed", reason=reason,
+               pod_conditions=conditions(initialized=False, ready=False, not_ready_reason="PodCompleted"),
+               message='Pod was rejected: Init container "logshipper" may not have a non-default restartPolicy',
+               init_containers=[container("logshipper", "alpine:3.20", restart_policy="Always")],
+               containers=[container("main", "example/app:1")])
 
 
 def test_kubelet_admission_rejection_is_an_error():
