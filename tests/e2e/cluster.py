@@ -271,7 +271,7 @@ class ControlPlane:
 
     def stop(self):
         """Stops the API server first, so it flushes the audit log, then etcd."""
-        for name, proc in reversed(self.procs):
+        for _, proc in reversed(self.procs):
             if proc.poll() is None:
                 proc.terminate()
                 try:

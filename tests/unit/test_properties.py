@@ -15,10 +15,24 @@ import os
 import string
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
-from tests.unit.hostile import (HOSTILE_STRINGS, ODD_ANNOTATION_VALUES, PARSED_ANNOTATIONS, HugeInt, check_result,
-                                deep, dropped, examples, objects_of, paths, replaced, run_cli, serialise)
+from tests.unit.hostile import (
+    HOSTILE_STRINGS,
+    ODD_ANNOTATION_VALUES,
+    PARSED_ANNOTATIONS,
+    HugeInt,
+    check_result,
+    deep,
+    dropped,
+    examples,
+    objects_of,
+    paths,
+    replaced,
+    run_cli,
+    serialise,
+)
 
 HUNTING = os.environ.get("KUBECTL_SIDECARS_HYPOTHESIS") == "hunt"
 PROFILE = settings(max_examples=3000 if HUNTING else 40, derandomize=not HUNTING, database=None, deadline=None,

@@ -74,7 +74,9 @@ def as_ranges(codes):
             ranges[-1][1] = code
         else:
             ranges.append([code, code])
-    spell = lambda code: "\\x%02x" % code if code < 0x100 else "\\u%04x" % code if code < 0x10000 else "\\U%08x" % code
+    def spell(code):
+        return "\\x%02x" % code if code < 0x100 else "\\u%04x" % code if code < 0x10000 else "\\U%08x" % code
+
     return "".join(spell(a) if a == b else f"{spell(a)}-{spell(b)}" for a, b in ranges)
 
 
