@@ -13,17 +13,12 @@ Objects come from tests/factory.py, built by its `live` builders; times given to
 
 import itertools
 
-from tests import factory
 from tests.factory import LIVE, ago, digest, live
 
 from .cluster import K8S_VERSION, ApiError
 
 DEFAULT_NODE = "e2e-node"
 _unique = itertools.count(1)
-
-
-container, running = factory.container, live.running
-"""The builders the hostile-server tests import from here."""
 
 
 def before_now(seconds):

@@ -19,10 +19,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.factory import container, live
+
 from ..unit.test_reader import TrickleServer
 from .cluster import PLUGIN_USER, ApiError
 from .conftest import serve_plane
-from .kubelet import Kube, container, running
+from .kubelet import Kube
 from .test_status_cli import one_line_error, plugin_config, plugin_requests, pods_of, write_config
 
 # kube-apiserver --etcd-compaction-interval (k8s.io/apiserver pkg/server/options/etcd.go): any positive
@@ -91,7 +93,7 @@ def continue_tokens(paths):
 def some_pods(kube, ns, count=3):
     names = [f"pod-{i}" for i in range(count)]
     for name in names:
-        kube.pod(ns, name, containers=[container("app")], statuses=[running("app")])
+        kube.pod(ns, name, containers=[container("app")], statuses=[live.running("app")])
     return names
 
 
