@@ -11,9 +11,20 @@ from kubectl_sidecars.model.objects import EventView
 from kubectl_sidecars.model.timeutil import seconds_between
 from kubectl_sidecars.model.view import Termination
 from kubectl_sidecars.rules.catalog import ERROR, EVENTS, PODS, WARNING, Fix, rule
-from kubectl_sidecars.rules.common import (END_OF_POD_EXIT_CODES, SIGKILL_EXIT, apps_done, container_events,
-                                           container_patch, ended, event_line, last_app_finish, last_state_line,
-                                           state_line, took, when)
+from kubectl_sidecars.rules.common import (
+    END_OF_POD_EXIT_CODES,
+    SIGKILL_EXIT,
+    apps_done,
+    container_events,
+    container_patch,
+    ended,
+    event_line,
+    last_app_finish,
+    last_state_line,
+    state_line,
+    took,
+    when,
+)
 from kubectl_sidecars.snapshot import Snapshot
 
 SHELLS = ("sh", "bash", "ash", "dash", "zsh", "busybox")

@@ -9,8 +9,17 @@ from kubectl_sidecars.model.classify import SELF_ENDING_OWNERS, evidence_rank
 from kubectl_sidecars.model.objects import JobView
 from kubectl_sidecars.model.timeutil import seconds_between
 from kubectl_sidecars.rules.catalog import ERROR, JOB, JOBS, PODS, WARNING, Finding, Fix, Patch, Target, rule
-from kubectl_sidecars.rules.common import (END_OF_POD_EXIT_CODES, app_failed, apps_done, ended, last_app_finish, named,
-                                           state_line, took, when)
+from kubectl_sidecars.rules.common import (
+    END_OF_POD_EXIT_CODES,
+    app_failed,
+    apps_done,
+    ended,
+    last_app_finish,
+    named,
+    state_line,
+    took,
+    when,
+)
 from kubectl_sidecars.rules.migration import POD_BUILDERS, migration_remedy, workarounds
 from kubectl_sidecars.rules.unblock import unblock_text
 from kubectl_sidecars.snapshot import Snapshot

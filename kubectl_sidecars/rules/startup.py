@@ -10,11 +10,32 @@ from kubectl_sidecars.model.timeutil import parse_time, seconds_between
 from kubectl_sidecars.model.view import Termination
 from kubectl_sidecars.model.vocabulary import MESH_INIT_NAMES, helper_words, image_repository
 from kubectl_sidecars.rules.catalog import ERROR, INFO, LIVE_POD, POD_TEMPLATE, WARNING, Fix, rule
-from kubectl_sidecars.rules.common import (END_OF_POD_EXIT_CODES, NAMED, AnyPod, apps_done, container_events,
-                                           container_patch, ended, event_line, has_post_start, is_proxy,
-                                           listening_ports, local_ports, migration_patch, named, placeholder_probe,
-                                           pod_failed, restart_budget, serves, ships_telemetry, startup_probe_for,
-                                           state_line, template_patch, took, when)
+from kubectl_sidecars.rules.common import (
+    END_OF_POD_EXIT_CODES,
+    NAMED,
+    AnyPod,
+    apps_done,
+    container_events,
+    container_patch,
+    ended,
+    event_line,
+    has_post_start,
+    is_proxy,
+    listening_ports,
+    local_ports,
+    migration_patch,
+    named,
+    placeholder_probe,
+    pod_failed,
+    restart_budget,
+    serves,
+    ships_telemetry,
+    startup_probe_for,
+    state_line,
+    template_patch,
+    took,
+    when,
+)
 from kubectl_sidecars.snapshot import Snapshot
 
 QUICK_FAILURE = 30  # an app failing this soon after it started failed at start-up
