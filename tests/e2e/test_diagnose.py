@@ -251,7 +251,10 @@ def test_scenario_3_pi_with_a_plain_sidecar_is_blocked(run_plugin, ns, pi_legacy
                                    "path": "spec.template"}
     [moved] = migration["patch"]["spec"]["initContainers"]
     assert (moved["name"], moved["restartPolicy"], moved["image"]) == ("sidecar", "Always", "hwchiu/netutils")
-    assert f"kubectl delete pod {pod['metadata']['name']}" in blocked["remedy"]
+    name = pod["metadata"]["name"]
+    # The advice that lets this run finish stops the sidecar; deleting the pod is named only as what reruns it.
+    assert f"kubectl exec {name} -n {ns} -c sidecar -- kill 1" in blocked["remedy"]
+    assert f"Deleting the pod instead (kubectl delete pod {name} -n {ns}) throws this run away" in blocked["remedy"]
     assert codes(document, "error") == {"job-blocked-by-legacy-sidecar"}
 
     verdict_line(out, ns, "pi", "Running")
