@@ -181,8 +181,9 @@ class FileSource:
 
     default_namespace: Optional[str] = None  # every object of the input, unless -n narrows it
 
-    def __init__(self, objects: List[dict]):
+    def __init__(self, objects: List[dict], checked_at_load: bool = False):
         self.objects = objects
+        self.checked_at_load = checked_at_load  # True for what load_objects() read: it refuses bad objects
 
     def pods(self, selection: Selection) -> Iterator[dict]:
         matches = selection.matcher()

@@ -22,7 +22,7 @@ def open_source(files: Tuple[str, ...], kubeconfig: Optional[str], context: Opti
     if files:
         from kubectl_sidecars.files import FileSource, load_objects
 
-        return FileSource(load_objects(files))
+        return FileSource(load_objects(files), checked_at_load=True)
     from kubectl_sidecars.kube.connection import connect
     from kubectl_sidecars.kube.source import LiveSource
 
@@ -36,11 +36,24 @@ def resolve_namespace(source, namespace: Optional[str], all_namespaces: bool) ->
     return namespace or source.default_namespace
 
 
-def _view(pod: dict, notes: List[str]) -> PodView:
+Check = Callable[[dict], Optional[object]]
+
+
+def _not_again(obj: dict) -> None:
+    """Objects that passed the typed boundary where they were loaded (-f: files.py) are not checked twice."""
+    return None
+
+
+def boundary(source) -> Check:
+    """How the objects of a source are checked: -f input was checked (and refused) as it was loaded; what the
+    API server hands over is checked here, one object at a time, so one bad object is isolated."""
+    return _not_again if getattr(source, "checked_at_load", False) else problem
+
+
+def _view(pod: dict, notes: List[str], check: Check) -> PodView:
     """A pod's view; a pod that fails the typed boundary, or that the view cannot be built from, becomes an
-    unreadable row with a note, and the other pods are shown as usual. -f input never gets here with a
-    wrongly typed object (files.py refuses it), so this guards what the API server hands over."""
-    found = problem(pod)
+    unreadable row with a note, and the other pods are shown as usual."""
+    found = check(pod)
     if found is None:
         try:
             return build_pod_view(pod)
@@ -52,16 +65,16 @@ def _view(pod: dict, notes: List[str]) -> PodView:
     return unreadable_pod_view(pod, str(found))
 
 
-def views(pods: Iterable[dict], notes: List[str]) -> List[PodView]:
-    return sorted((_view(p, notes) for p in pods), key=lambda v: (v.namespace, v.name))
+def views(pods: Iterable[dict], notes: List[str], check: Check = problem) -> List[PodView]:
+    return sorted((_view(p, notes, check) for p in pods), key=lambda v: (v.namespace, v.name))
 
 
-def readable(objects: Iterable[dict], notes: List[str]) -> Iterator[dict]:
+def readable(objects: Iterable[dict], notes: List[str], check: Check = problem) -> Iterator[dict]:
     """Jobs, Events and Nodes that pass the typed boundary; the others are left out, with one note saying
     how many and why the first was (a cluster-wide list must not flood the report)."""
     left_out, first = 0, ""
     for obj in objects:
-        found = problem(obj)
+        found = check(obj)
         if found is None:
             yield obj
             continue
@@ -71,9 +84,9 @@ def readable(objects: Iterable[dict], notes: List[str]) -> Iterator[dict]:
         notes.append(f"{left_out} object(s) could not be read and were left out (the first: {first})")
 
 
-def checked(obj: dict) -> dict:
+def checked(obj: dict, check: Check = problem) -> dict:
     """The object a command targets by name: when it fails the typed boundary there is nothing to diagnose."""
-    found = problem(obj)
+    found = check(obj)
     if found is not None:
         raise ApiError(f"{title(obj)} cannot be read: {found}")
     return obj
@@ -104,7 +117,8 @@ def _owned_by(obj: dict, owner: dict) -> bool:
 
 
 def _recent_jobs(source, cronjob: dict, namespace: str, count: int, notes: List[str]) -> List[dict]:
-    owned = [j for j in readable(source.list("Job", namespace), notes) if _owned_by(j, dict(cronjob, kind="CronJob"))]
+    jobs = readable(source.list("Job", namespace), notes, boundary(source))
+    owned = [j for j in jobs if _owned_by(j, dict(cronjob, kind="CronJob"))]
     owned.sort(key=lambda j: (j.get("metadata") or {}).get("creationTimestamp") or "", reverse=True)
     return owned[:count]
 
@@ -124,6 +138,7 @@ def gather(source, selection: Selection, kind: Optional[str] = None, name: Optio
     wanted = {read for rule in rules for read in rule.reads}
     namespace = selection.namespace
     snapshot = Snapshot(now=datetime.now(timezone.utc))
+    check = boundary(source)
     jobs: List[dict] = []
     if kind is None:
         pods = source.pods(selection)
@@ -131,35 +146,36 @@ def gather(source, selection: Selection, kind: Optional[str] = None, name: Optio
         pods = source.pods(Selection(namespace, (name,), selection.label_selector, selection.field_selector))
     elif kind in ("job", "cronjob"):
         if kind == "job":
-            jobs = [checked(dict(source.get("Job", namespace, name), kind="Job"))]
+            jobs = [checked(dict(source.get("Job", namespace, name), kind="Job"), check)]
         else:
-            cronjob = checked(dict(source.get("CronJob", namespace, name), kind="CronJob"))
+            cronjob = checked(dict(source.get("CronJob", namespace, name), kind="CronJob"), check)
             jobs = [dict(j, kind="Job") for j in _recent_jobs(source, cronjob, namespace, recent_jobs, snapshot.notes)]
         pods = [p for job in jobs for p in source.list("Pod", namespace, selector_of(job))]
     else:
-        workload = checked(dict(source.get(DIAGNOSE_KINDS[kind], namespace, name), kind=DIAGNOSE_KINDS[kind]))
+        workload = checked(dict(source.get(DIAGNOSE_KINDS[kind], namespace, name), kind=DIAGNOSE_KINDS[kind]),
+                           check)
         snapshot.templates = [workload_template(workload)]
         pods = source.list("Pod", namespace, selector_of(workload))
-    snapshot.pods = views(pods, snapshot.notes)
+    snapshot.pods = views(pods, snapshot.notes, check)
     snapshot.read = {PODS}
     if JOBS in wanted:
         owners = {(p.namespace, p.owner["name"]) for p in snapshot.pods if (p.owner or {}).get("kind") == "Job"}
         owners -= {_key(j) for j in jobs}
         jobs += _read(snapshot, JOBS, rules, bool(owners),
-                      lambda: [dict(j, kind="Job") for j in readable(source.list("Job", namespace), snapshot.notes)
-                               if _key(j) in owners])
+                      lambda: [dict(j, kind="Job") for j in readable(source.list("Job", namespace),
+                                                                     snapshot.notes, check) if _key(j) in owners])
     snapshot.jobs = [build_job_view(j) for j in jobs]
     if EVENTS in wanted:
         # evidence about sidecars, and about the Jobs judged
         about = {("Pod", p.namespace, p.name) for p in snapshot.pods if p.all_sidecars}
         about |= {("Job", j.namespace, j.name) for j in snapshot.jobs}
         snapshot.events = [e for e in _read(snapshot, EVENTS, rules, bool(about), lambda: map(
-            build_event_view, readable(source.list("Event", namespace), snapshot.notes))) if e.about in about]
+            build_event_view, readable(source.list("Event", namespace), snapshot.notes, check))) if e.about in about]
     if NODES in wanted:
         # kubelet versions for native sidecars; readiness for pods stuck in Init or Terminating
         names = {p.node for p in snapshot.pods if p.node and (p.sidecars or p.deleted or p.inits and not p.initialized)}
         snapshot.nodes = [n for n in _read(snapshot, NODES, rules, bool(names), lambda: map(
-            build_node_view, readable(source.list("Node", None), snapshot.notes))) if n.name in names]
+            build_node_view, readable(source.list("Node", None), snapshot.notes, check))) if n.name in names]
     return snapshot
 
 

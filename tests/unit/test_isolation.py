@@ -94,3 +94,23 @@ def test_jobs_events_and_nodes_that_fail_the_boundary_are_left_out_with_one_note
     assert snapshot.events == []
     assert snapshot.notes == ["3 object(s) could not be read and were left out (the first: Event default/e0: "
                               "involvedObject: expected an object, got a string)"]
+
+
+def test_input_files_are_checked_once_where_they_are_loaded(tmp_path, monkeypatch):
+    import kubectl_sidecars.files as files
+    import kubectl_sidecars.pipeline as pipeline
+
+    checked = []
+
+    def counting(obj):
+        checked.append(obj["metadata"]["name"])
+        return real(obj)
+
+    real = files.problem
+    monkeypatch.setattr(files, "problem", counting)
+    monkeypatch.setattr(pipeline, "problem", counting)
+    path = tmp_path / "pods.json"
+    path.write_text(json.dumps({"kind": "List", "items": [healthy(), dict(healthy(), metadata={"name": "web-2"})]}))
+    source = pipeline.open_source((str(path),), None, None, None, 500)
+    pipeline.gather(source, Selection(None))
+    assert sorted(checked) == ["web-1", "web-2"]
