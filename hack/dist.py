@@ -63,7 +63,6 @@ PINNED_WHEELS = {
     "requests-2.32.5-py3-none-any.whl": "2462f94637a34fd532264295e186976db0f5d453d1cdd31473c85a6a161affb6",
     "requests_oauthlib-2.0.0-py2.py3-none-any.whl": "7dd8a5c40426b779b0868c404bdef9768deccf22749cde15852df527e6269b36",
     "six-1.17.0-py2.py3-none-any.whl": "4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274",
-    "tabulate-0.9.0-py3-none-any.whl": "024ca478df22e9340661486f85298cff5f6dcdba14f3813e8830015b9ed1948f",
     "tzdata-2026.6-py2.py3-none-any.whl": "0a10eec6e13ef16b627fabed9a5f2ba61a62b1c67f327305f4e7e412a70b4aec",
     "urllib3-2.6.3-py3-none-any.whl": "bf272323e553dfb2e87d9bfd225ca7b0f467b919d7bbd355436d3fd37cb0acd4",
     "websocket_client-1.9.0-py3-none-any.whl": "af248a825037ef591efbf6ed20cc5faa03d3b47b9e5a2230a529eeee1c1fc3ef",

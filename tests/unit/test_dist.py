@@ -157,7 +157,7 @@ def test_zipapp_is_pure_python_with_a_python3_shebang(built):
     assert not [n for n in names if n.lower().endswith(COMPILED)]
     for expected in ("__main__.py", "kubectl_sidecars/cli.py", "kubectl_sidecars/completion.py",
                      "kubernetes/__init__.py", "kubernetes-35.0.0.dist-info/METADATA", "certifi/cacert.pem",
-                     "yaml/__init__.py", "PyYAML-6.0.3.dist-info/LICENSE", "click/__init__.py", "tabulate/__init__.py"):
+                     "yaml/__init__.py", "PyYAML-6.0.3.dist-info/LICENSE", "click/__init__.py"):
         assert expected in names, expected
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 
@@ -210,7 +210,7 @@ def test_zipapp_version_under_the_oldest_python(built, tmp_path, oldest_python):
     ["diagnose", "-A"], ["diagnose", "-A", "-o", "json"], ["explain"], ["explain", "sidecar-sigkilled"],
 ], ids=lambda args: "-".join(a.strip("-") for a in args))
 def test_zipapp_prints_what_the_pip_install_prints(built, tmp_path, oldest_python, args):
-    """Same sources, older pins (click 8.1, tabulate 0.9, ...), Python 3.9: the same output."""
+    """Same sources, older pins (click 8.1, ...), Python 3.9: the same output."""
     files = [arg for path in INPUTS for arg in ("-f", path)] if args[0] != "explain" else []
     expected = run_pip_install(*args, *files)
     actual = run_zipapp(built, tmp_path, oldest_python, *args, *files)
