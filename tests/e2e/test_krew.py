@@ -187,8 +187,8 @@ def test_krew_install_prints_what_the_pip_install_prints(workdir, tools, install
                                                     "KUBECTL_SIDECARS_CACHE": str(workdir / "cache")})
     assert expected.code == 0, expected.stderr
     assert (actual.code, actual.stderr) == (expected.code, expected.stderr)
-    if "json" in args:
-        assert actual.stdout == expected.stdout
+    if "json" in args:  # byte for byte, but for the ages in evidence, which move on between the two runs
+        assert DURATION.sub("<t>", actual.stdout) == DURATION.sub("<t>", expected.stdout)
     else:
         assert relative_times_masked(actual.stdout) == relative_times_masked(expected.stdout)
     assert "running" in actual.stdout.lower()
