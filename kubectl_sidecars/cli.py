@@ -3,13 +3,12 @@ failure into one line on stderr with a documented exit code."""
 
 import dataclasses
 import functools
-import os
 import sys
 
 import click
 
 from kubectl_sidecars import __version__
-from kubectl_sidecars.errors import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, SidecarsError, UsageError
+from kubectl_sidecars.errors import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, SidecarsError, UsageError, debugging, warn
 from kubectl_sidecars.kinds import diagnose_kind
 
 SOURCE_OPTIONS = ("files", "kubeconfig", "context", "request_timeout", "chunk_size")
@@ -62,7 +61,7 @@ def _guarded(command):
         except (click.exceptions.Exit, click.exceptions.ClickException, SystemExit):
             raise
         except Exception as error:  # a bug: still one line, with a way to see the details
-            if os.environ.get("KUBECTL_SIDECARS_DEBUG"):
+            if debugging():
                 raise
             click.echo(f"error: internal error ({type(error).__name__}: {clean(str(error))}); "
                        "set KUBECTL_SIDECARS_DEBUG=1 for details", err=True)
@@ -137,16 +136,8 @@ def status(pods, output, containers, **params):
     else:
         click.echo(pods_table(rows, snapshot.now, selection.namespace is None, output == "wide",
                               _colour(params["no_color"])))
-    _warn(diagnosis.notes)
-
-
-def _warn(notes) -> None:
-    """What could not be read or checked, after the table, one sanitised line each (the JSON/YAML
-    documents carry the same notes)."""
-    from kubectl_sidecars.sanitize import clean
-
-    for note in notes:
-        click.echo(f"warning: {clean(note)}", err=True)
+    for note in diagnosis.notes:  # what could not be read or checked; the JSON/YAML documents carry them too
+        warn(note)
 
 
 FAIL_ON = ("error", "warning", "info", "never")

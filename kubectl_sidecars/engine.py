@@ -3,10 +3,10 @@ Job-scope rules and the Job verdicts run once per Job, receiving the pods' findi
 `diagnose` both call judge(), so the same pod gets the same findings in both. A pod or Job whose judging
 raises is reported as not judged and the others are judged normally (KUBECTL_SIDECARS_DEBUG re-raises)."""
 
-import os
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Tuple, TypeVar
 
+from kubectl_sidecars.errors import DEBUG, debugging
 from kubectl_sidecars.model import PodView
 from kubectl_sidecars.model.objects import JobView, PodTemplateView
 from kubectl_sidecars.rules import CATALOG
@@ -14,8 +14,6 @@ from kubectl_sidecars.rules.catalog import JOB, LIVE_POD, POD_TEMPLATE, Finding,
 from kubectl_sidecars.rules.jobs import PodFindings
 from kubectl_sidecars.rules.verdict import JobVerdict, job_verdict
 from kubectl_sidecars.snapshot import Snapshot
-
-DEBUG = "KUBECTL_SIDECARS_DEBUG"
 
 # A finding about a container makes these other findings about the same container redundant: the cause
 # is reported, not its symptoms twice.
@@ -109,7 +107,7 @@ def _isolated(what: str, work: Callable[[], Result], fallback: Result, notes: Li
 def judge(snapshot: Snapshot, rules: Optional[Iterable[Rule]] = None, strict: Optional[bool] = None) -> Diagnosis:
     """Findings for every pod, then a verdict and Job-scope findings for every Job of the snapshot."""
     rules = None if rules is None else list(rules)
-    strict = bool(os.environ.get(DEBUG)) if strict is None else strict
+    strict = debugging() if strict is None else strict
     notes = list(snapshot.notes)
     rows = [(pod, [] if pod.unreadable else  # shown with why, never judged
              _isolated(f"pod {pod.namespace}/{pod.name}", lambda pod=pod: pod_findings(pod, snapshot, rules), [],

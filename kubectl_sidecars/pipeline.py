@@ -1,12 +1,11 @@
 """read -> view: open the source (cluster or files), select pods, and gather what the rules read into a
 Snapshot. Views are built as pages arrive, so raw pages do not pile up in memory."""
 
-import os
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Iterator, List, Optional, Tuple
 
 from kubectl_sidecars.engine import rules_reading
-from kubectl_sidecars.errors import ApiError
+from kubectl_sidecars.errors import ApiError, debugging
 from kubectl_sidecars.kinds import DIAGNOSE_KINDS
 from kubectl_sidecars.model import PodView, build_pod_view, unreadable_pod_view
 from kubectl_sidecars.model.objects import build_event_view, build_job_view, build_node_view, workload_template
@@ -58,7 +57,7 @@ def _view(pod: dict, notes: List[str], check: Check) -> PodView:
         try:
             return build_pod_view(pod)
         except Exception as error:  # a bug meeting odd data: isolate the pod unless debugging
-            if os.environ.get("KUBECTL_SIDECARS_DEBUG"):
+            if debugging():
                 raise
             found = f"could not be viewed ({type(error).__name__})"
     notes.append(f"{title(pod)} could not be read, so it was not checked: {found}")
@@ -116,8 +115,8 @@ def _owned_by(obj: dict, owner: dict) -> bool:
                for ref in (obj.get("metadata") or {}).get("ownerReferences") or [])
 
 
-def _recent_jobs(source, cronjob: dict, namespace: str, count: int, notes: List[str]) -> List[dict]:
-    jobs = readable(source.list("Job", namespace), notes, boundary(source))
+def _recent_jobs(source, cronjob: dict, namespace: str, count: int, notes: List[str], check: Check) -> List[dict]:
+    jobs = readable(source.list("Job", namespace), notes, check)
     owned = [j for j in jobs if _owned_by(j, dict(cronjob, kind="CronJob"))]
     owned.sort(key=lambda j: (j.get("metadata") or {}).get("creationTimestamp") or "", reverse=True)
     return owned[:count]
@@ -149,7 +148,8 @@ def gather(source, selection: Selection, kind: Optional[str] = None, name: Optio
             jobs = [checked(dict(source.get("Job", namespace, name), kind="Job"), check)]
         else:
             cronjob = checked(dict(source.get("CronJob", namespace, name), kind="CronJob"), check)
-            jobs = [dict(j, kind="Job") for j in _recent_jobs(source, cronjob, namespace, recent_jobs, snapshot.notes)]
+            recent = _recent_jobs(source, cronjob, namespace, recent_jobs, snapshot.notes, check)
+            jobs = [dict(j, kind="Job") for j in recent]
         pods = [p for job in jobs for p in source.list("Pod", namespace, selector_of(job))]
     else:
         workload = checked(dict(source.get(DIAGNOSE_KINDS[kind], namespace, name), kind=DIAGNOSE_KINDS[kind]),

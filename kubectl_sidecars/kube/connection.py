@@ -4,13 +4,12 @@ auth), and one TLS-configured urllib3 pool for raw reads."""
 import os
 import re
 import socket
-import sys
 import threading
 import time
 from dataclasses import dataclass
 from typing import Optional
 
-from kubectl_sidecars.errors import ApiError, UsageError
+from kubectl_sidecars.errors import ApiError, UsageError, warn
 
 # kubectl's dialer gives up connecting after 30 s whatever --request-timeout says
 # (client-go transport/cache.go: net.Dialer{Timeout: 30 * time.Second}).
@@ -155,13 +154,6 @@ def with_deadlines(pool):
 
     pool.pool_classes_by_scheme = {"http": WatchedHTTPPool, "https": WatchedHTTPSPool}
     return pool
-
-
-def warn(message: str) -> None:
-    """One line on stderr that does not stop the run."""
-    from kubectl_sidecars.sanitize import clean
-
-    print(f"warning: {clean(message)}", file=sys.stderr)
 
 
 def _quiet_insecure_requests(server: str) -> None:

@@ -9,8 +9,8 @@ from contextlib import nullcontext
 from typing import Callable, Dict, Iterator, Optional
 from urllib.parse import quote, urlencode
 
-from kubectl_sidecars.errors import ApiError, UsageError
-from kubectl_sidecars.kube.connection import CONNECT_TIMEOUT, Connection, Deadline, warn
+from kubectl_sidecars.errors import ApiError, UsageError, warn
+from kubectl_sidecars.kube.connection import CONNECT_TIMEOUT, Connection, Deadline
 from kubectl_sidecars.selection import check_name, check_namespace
 
 # (API path prefix, plural) of every kind the plugin reads.
