@@ -11,6 +11,7 @@ Then the standard streams are made safe whatever the locale and whoever reads th
   ends with the exit code it had, quietly, instead of 1 and a BrokenPipeError.
 """
 
+import gc
 import io
 import os
 import signal
@@ -118,6 +119,10 @@ def _safe_streams() -> None:
 def main() -> None:
     """The `kubectl-sidecars` executable (and `python -m kubectl_sidecars`)."""
     stop_on_interrupt(b"error: interrupted\n")
+    # What a run builds is trees (parsed JSON, views, rows) that reference counting frees; the cyclic
+    # collector would only walk them again and again as they grow: at 10,000 pods that walking took half
+    # of `status -A`'s time (json.loads of the pages alone: 4.0 s with it, 0.9 s without).
+    gc.disable()
     _safe_streams()
     from kubectl_sidecars.cli import main as cli
 
