@@ -115,29 +115,50 @@ def status(pods, output, containers, **params):
 
     READY and STATUS are what `kubectl get pods` shows for the same pod.
     """
-    from kubectl_sidecars.engine import judge
+    from kubectl_sidecars.engine import Judgement
     from kubectl_sidecars.pipeline import gather
-    from kubectl_sidecars.render.structured import dump, status_document
-    from kubectl_sidecars.render.tables import containers_table, pods_table
+    from kubectl_sidecars.render.structured import write_status
+    from kubectl_sidecars.render.tables import ContainersTable, PodsTable
 
     if pods and params["all_namespaces"] and not params["files"]:
         raise UsageError("a pod cannot be retrieved by name across all namespaces: use -n")
     source, selection = _open(params)
-    snapshot = gather(source, dataclasses.replace(selection, names=tuple(pods)))
-    diagnosis = judge(snapshot)
-    rows = diagnosis.with_job_findings()
+    snapshot, stream = gather(source, dataclasses.replace(selection, names=tuple(pods)))
+    judgement = Judgement(snapshot)
+    rows = judgement.pods(stream)
     if output in ("json", "yaml"):
-        click.echo(dump(status_document(diagnosis), output))
-    elif not rows:
-        where = "any namespace" if selection.namespace is None else f"{selection.namespace} namespace"
-        click.echo(f"No resources found in {where}.", err=True)
-    elif containers or len(pods) == 1:
-        click.echo(containers_table(rows, snapshot.now, selection.namespace is None, len(rows) > 1))
+        write_status(output, _write, rows, judgement.verdicts, judgement.notes)
     else:
-        click.echo(pods_table(rows, snapshot.now, selection.namespace is None, output == "wide",
-                              _colour(params["no_color"])))
-    for note in diagnosis.notes:  # what could not be read or checked; the JSON/YAML documents carry them too
+        every_namespace = selection.namespace is None
+        if containers or len(pods) == 1:
+            table = ContainersTable(snapshot.now, every_namespace, with_pod=len(snapshot.pods) != 1)
+        else:
+            table = PodsTable(snapshot.now, every_namespace, output == "wide", _colour(params["no_color"]))
+        for pod, findings in rows:
+            table.add(pod, findings, later=judgement.kept(pod))
+        if table.table.rows:
+            _write_lines(table.lines(judgement.job_findings_of))
+        else:
+            where = "any namespace" if every_namespace else f"{selection.namespace} namespace"
+            click.echo(f"No resources found in {where}.", err=True)
+    for note in judgement.notes:  # what could not be read or checked; the JSON/YAML documents carry them too
         warn(note)
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text)
+
+
+def _write_lines(lines, batch: int = 1000) -> None:
+    """Lines to stdout, a batch at a time: a table of many thousand rows is never one string."""
+    chunk = []
+    for line in lines:
+        chunk.append(line)
+        if len(chunk) == batch:
+            _write("\n".join(chunk) + "\n")
+            chunk = []
+    if chunk:
+        _write("\n".join(chunk) + "\n")
 
 
 FAIL_ON = ("error", "warning", "info", "never")
@@ -175,10 +196,10 @@ def diagnose(target, output, fail_on, recent_jobs, **params):
     KIND is pod, job, cronjob, deployment, statefulset, daemonset or replicaset;
     without KIND NAME every selected pod is diagnosed.
     """
-    from kubectl_sidecars.engine import judge, worst_severity
+    from kubectl_sidecars.engine import Judgement
     from kubectl_sidecars.pipeline import gather
-    from kubectl_sidecars.render.report import render_report
-    from kubectl_sidecars.render.structured import diagnosis_document, dump
+    from kubectl_sidecars.render.report import write_report
+    from kubectl_sidecars.render.structured import write_diagnosis
     from kubectl_sidecars.rules.catalog import severity_rank
 
     kind, name = _target(target)
@@ -186,13 +207,14 @@ def diagnose(target, output, fail_on, recent_jobs, **params):
     if kind is not None and selection.namespace is None:
         hint = "drop -A" if params["all_namespaces"] else "add -n NAMESPACE"
         raise UsageError(f"diagnose {kind} NAME needs one namespace: {hint}")
-    snapshot = gather(source, selection, kind, name, recent_jobs)
-    diagnosis = judge(snapshot)
+    snapshot, stream = gather(source, selection, kind, name, recent_jobs)
+    judgement = Judgement(snapshot)
+    rows = judgement.pods(stream)
     if output == "table":
-        click.echo(render_report(diagnosis, snapshot.now, _colour(params["no_color"])))
+        write_report(_write, rows, judgement.verdicts, judgement.notes, snapshot.now, _colour(params["no_color"]))
     else:
-        click.echo(dump(diagnosis_document(diagnosis), output))
-    worst = worst_severity(diagnosis.findings())
+        write_diagnosis(output, _write, rows, judgement.verdicts, judgement.notes)
+    worst = judgement.worst()
     if fail_on != "never" and worst and severity_rank(worst) >= severity_rank(fail_on):
         sys.exit(EXIT_FINDINGS)
 

@@ -3,8 +3,9 @@ Job-scope rules and the Job verdicts run once per Job, receiving the pods' findi
 `diagnose` both call judge(), so the same pod gets the same findings in both. A pod or Job whose judging
 raises is reported as not judged and the others are judged normally (KUBECTL_SIDECARS_DEBUG re-raises)."""
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, List, Optional, Tuple, TypeVar
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple, TypeVar
 
 from kubectl_sidecars.errors import DEBUG, debugging
 from kubectl_sidecars.model import PodView
@@ -28,6 +29,9 @@ _POSITION = {code: index for index, code in enumerate(CATALOG)}
 
 def _order(findings: Iterable[Finding], containers: Iterable = ()) -> List[Finding]:
     """Worst first, then in spec order of the container, then in catalog order."""
+    findings = list(findings)
+    if len(findings) < 2:
+        return findings
     position = {c.name: i for i, c in enumerate(containers)}
     return sorted(findings, key=lambda f: (-severity_rank(f.severity), position.get(f.container, len(position)),
                                            _POSITION.get(f.code, len(_POSITION))))
@@ -45,10 +49,14 @@ def _selected(rules: Optional[Iterable[Rule]], subject: str) -> List[Rule]:
 
 def pod_findings(pod: PodView, snapshot: Snapshot, rules: Optional[Iterable[Rule]] = None) -> List[Finding]:
     """Every live-pod finding for one pod, worst first."""
+    return _pod_findings(pod, snapshot, _selected(rules, LIVE_POD))
+
+
+def _pod_findings(pod: PodView, snapshot: Snapshot, selected: List[Rule]) -> List[Finding]:
     found: List[Finding] = []
-    for rule in _selected(rules, LIVE_POD):
+    for rule in selected:
         found.extend(rule.check(rule, pod, snapshot) or ())
-    return _order(_drop_superseded(found), pod.containers)
+    return _order(_drop_superseded(found) if len(found) > 1 else found, pod.containers)
 
 
 def template_findings(template: PodTemplateView, snapshot: Snapshot,
@@ -73,6 +81,7 @@ def worst_severity(findings: Iterable[Finding]) -> Optional[str]:
 
 @dataclass
 class Diagnosis:
+    """A whole judgement at once: what tests and small selections use; commands stream a Judgement."""
     verdicts: List[JobVerdict]
     pods: List[Tuple[PodView, List[Finding]]]
     notes: List[str] = field(default_factory=list)
@@ -84,9 +93,13 @@ class Diagnosis:
     def with_job_findings(self) -> List[Tuple[PodView, List[Finding]]]:
         """Each pod with its own findings and those of the Job that owns it (the `status` ISSUES column)."""
         by_job = {(v.namespace, v.name): v.findings for v in self.verdicts}
-        return [(pod, found + (by_job.get((pod.namespace, pod.owner["name"]), [])
-                               if (pod.owner or {}).get("kind") == "Job" else []))
-                for pod, found in self.pods]
+        return [(pod, found + by_job.get(job_key(pod), [])) for pod, found in self.pods]
+
+
+def job_key(pod: PodView) -> Optional[Tuple[str, str]]:
+    """(namespace, name) of the Job that owns the pod, or None."""
+    owner = pod.owner
+    return (pod.namespace, owner["name"]) if owner and owner.get("kind") == "Job" else None
 
 
 Result = TypeVar("Result")
@@ -104,24 +117,83 @@ def _isolated(what: str, work: Callable[[], Result], fallback: Result, notes: Li
         return fallback
 
 
+class Judgement:
+    """The two passes over a stream of pods. pods() judges each pod as it comes and hands it on, so a command
+    can print it and let it go; only the pods of the snapshot's Jobs, and their findings, are kept for the
+    second pass, verdicts(), which judges the Jobs once every pod has been seen."""
+
+    def __init__(self, snapshot: Snapshot, rules: Optional[Iterable[Rule]] = None, strict: Optional[bool] = None):
+        self.snapshot = snapshot
+        self.rules = None if rules is None else list(rules)
+        self._pod_rules = _selected(self.rules, LIVE_POD)
+        self.strict = debugging() if strict is None else strict
+        self.notes = list(snapshot.notes)
+        self.found: Dict[Tuple[str, str], List[Finding]] = {}  # of the pods kept for the Job pass
+        self._job_pods: List[PodView] = []
+        self._owners: Set[Tuple[str, str]] = set()
+        self._verdicts: Optional[List[JobVerdict]] = None
+        self._by_job: Dict[Tuple[str, str], List[Finding]] = {}
+        self._worst: Optional[str] = None
+
+    def pods(self, pods: Iterable[PodView]) -> Iterator[Tuple[PodView, List[Finding]]]:
+        for pod in pods:
+            findings: List[Finding] = [] if pod.unreadable else _isolated(  # shown with why, never judged
+                f"pod {pod.namespace}/{pod.name}", lambda pod=pod: _pod_findings(pod, self.snapshot, self._pod_rules),
+                [], self.notes, self.strict)
+            self._note_worst(findings)
+            owner = job_key(pod)
+            if owner is not None and self.snapshot.job(*owner) is not None:
+                self._owners.add(owner)
+                self._job_pods.append(pod)
+                self.found[(pod.namespace, pod.name)] = findings
+            yield pod, findings
+
+    def verdicts(self) -> List[JobVerdict]:
+        """A verdict and Job-scope findings for every Job the snapshot targets or that owns a judged pod."""
+        if self._verdicts is not None:
+            return self._verdicts
+        snapshot = dataclasses.replace(self.snapshot, pods=self._job_pods)
+        targets = self.snapshot.targets
+        self._verdicts = []
+        for job in snapshot.jobs:
+            if targets is not None and (job.namespace, job.name) not in targets | self._owners:
+                continue
+
+            def verdict(job=job) -> JobVerdict:
+                return job_verdict(job, snapshot, job_findings(job, snapshot, self.found, self.rules), self.found)
+            judged = _isolated(f"Job {job.namespace}/{job.name}", verdict, None, self.notes, self.strict)
+            if judged is not None:
+                self._verdicts.append(judged)
+                self._by_job[(judged.namespace, judged.name)] = judged.findings
+        return self._verdicts
+
+    def _note_worst(self, findings: List[Finding]) -> None:
+        found = worst_severity(findings)
+        if found and (self._worst is None or severity_rank(found) > severity_rank(self._worst)):
+            self._worst = found
+
+    def worst(self) -> Optional[str]:
+        """The worst severity found, of the pods and (judging them if not yet done) of the Jobs."""
+        for verdict in self.verdicts():
+            self._note_worst(verdict.findings)
+        return self._worst
+
+    def kept(self, pod: PodView) -> bool:
+        """Whether the pod waits for its Job's verdict (its findings are completed by the Job's)."""
+        return (pod.namespace, pod.name) in self.found
+
+    def job_findings_of(self, pod: PodView) -> List[Finding]:
+        """The findings of the Job that owns the pod (after verdicts())."""
+        self.verdicts()
+        return self._by_job.get(job_key(pod), [])
+
+
 def judge(snapshot: Snapshot, rules: Optional[Iterable[Rule]] = None, strict: Optional[bool] = None) -> Diagnosis:
     """Findings for every pod, then a verdict and Job-scope findings for every Job of the snapshot."""
-    rules = None if rules is None else list(rules)
-    strict = debugging() if strict is None else strict
-    notes = list(snapshot.notes)
-    rows = [(pod, [] if pod.unreadable else  # shown with why, never judged
-             _isolated(f"pod {pod.namespace}/{pod.name}", lambda pod=pod: pod_findings(pod, snapshot, rules), [],
-                       notes, strict))
-            for pod in snapshot.pods]
-    found: PodFindings = {(pod.namespace, pod.name): findings for pod, findings in rows}
-    verdicts = []
-    for job in snapshot.jobs:
-        def verdict(job=job) -> JobVerdict:
-            return job_verdict(job, snapshot, job_findings(job, snapshot, found, rules), found)
-        judged = _isolated(f"Job {job.namespace}/{job.name}", verdict, None, notes, strict)
-        if judged is not None:
-            verdicts.append(judged)
-    return Diagnosis(verdicts=verdicts, pods=rows, notes=notes)
+    judgement = Judgement(snapshot, rules, strict)
+    rows = list(judgement.pods(snapshot.pods))
+    verdicts = judgement.verdicts()
+    return Diagnosis(verdicts=verdicts, pods=rows, notes=judgement.notes)
 
 
 def rules_reading(kind: str, rules: Optional[Iterable[Rule]] = None) -> List[str]:

@@ -176,6 +176,13 @@ def load_objects(paths: Iterable[str]) -> List[dict]:
     return objects
 
 
+def _listing_key(obj) -> str:
+    """namespace/name, the order the API server lists objects in (whatever the files' order)."""
+    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    return "/".join(value if isinstance(value, str) else "" for value in (metadata.get("namespace"),
+                                                                        metadata.get("name")))
+
+
 class FileSource:
     """Objects from -f inputs, answering the same questions as the live cluster."""
 
@@ -191,7 +198,7 @@ class FileSource:
         missing = set(selection.names) - {(o.get("metadata") or {}).get("name") for o in found}
         if missing:
             raise ApiError(f'pods "{sorted(missing)[0]}" not found in the input files')
-        return iter(found)
+        return iter(sorted(found, key=_listing_key))
 
     def list(self, kind: str, namespace: Optional[str], label_selector: Optional[str] = None) -> Iterator[dict]:
         matches = Selection(namespace, label_selector=label_selector).matcher()

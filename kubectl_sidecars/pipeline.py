@@ -2,6 +2,7 @@
 Snapshot. Views are built as pages arrive, so raw pages do not pile up in memory."""
 
 from datetime import datetime, timezone
+from itertools import chain, islice
 from typing import Callable, Iterable, Iterator, List, Optional, Tuple
 
 from kubectl_sidecars.engine import rules_reading
@@ -64,8 +65,14 @@ def _view(pod: dict, notes: List[str], check: Check) -> PodView:
     return unreadable_pod_view(pod, str(found))
 
 
-def views(pods: Iterable[dict], notes: List[str], check: Check = problem) -> List[PodView]:
-    return sorted((_view(p, notes, check) for p in pods), key=lambda v: (v.namespace, v.name))
+def listing_order(pod: PodView) -> str:
+    """The order the API server lists pods in, across namespaces too (by their storage key, namespace/name),
+    which is the order kubectl prints them in."""
+    return f"{pod.namespace}/{pod.name}"
+
+
+def views(pods: Iterable[dict], notes: List[str], check: Check = problem) -> Iterator[PodView]:
+    return (_view(p, notes, check) for p in pods)
 
 
 def readable(objects: Iterable[dict], notes: List[str], check: Check = problem) -> Iterator[dict]:
@@ -127,13 +134,24 @@ def _key(obj: dict) -> Tuple[str, str]:
     return metadata.get("namespace") or "", metadata.get("name") or ""
 
 
+# A selection of more pods than this is judged as it is read: its pods are never all in memory. Up to it,
+# the pods are read first, and then only what they need beside them.
+STREAM_AFTER = 500
+
+
 def gather(source, selection: Selection, kind: Optional[str] = None, name: Optional[str] = None,
-           recent_jobs: int = 3, rules: Optional[Iterable[Rule]] = None) -> Snapshot:
-    """The pods of the target (every selected pod without one), and what the rules read beside them:
-    the Jobs that own them, the Events about them, their Nodes. Each kind is read once (one LIST), and only
-    when a selected rule reads it and a selected pod can use it. A refused read becomes a note naming the
-    checks that ran without it."""
+           recent_jobs: int = 3, rules: Optional[Iterable[Rule]] = None,
+           stream_after: Optional[int] = None) -> Tuple[Snapshot, Iterable[PodView]]:
+    """What the rules read beside the pods (the Jobs that own them, the Events about them, their Nodes), and
+    the pods of the target (every selected pod without one), in listing order. Each kind is read once (one
+    LIST), and only when a selected rule reads it; a refused read becomes a note naming the checks that ran
+    without it.
+
+    A selection of up to `stream_after` pods is read whole first, and only what those pods need is read
+    beside them. A larger one is a stream, read and viewed page by page as the caller judges it: everything
+    the rules may need beside it is read before it."""
     rules = list(CATALOG.values() if rules is None else rules)
+    stream_after = STREAM_AFTER if stream_after is None else stream_after
     wanted = {read for rule in rules for read in rule.reads}
     namespace = selection.namespace
     snapshot = Snapshot(now=datetime.now(timezone.utc))
@@ -156,27 +174,44 @@ def gather(source, selection: Selection, kind: Optional[str] = None, name: Optio
                            check)
         snapshot.templates = [workload_template(workload)]
         pods = source.list("Pod", namespace, selector_of(workload))
-    snapshot.pods = views(pods, snapshot.notes, check)
+    stream = views(pods, snapshot.notes, check)
+    head = list(islice(stream, stream_after + 1)) if kind is None and not selection.names else list(stream)
     snapshot.read = {PODS}
+    if len(head) <= stream_after or kind is not None or selection.names:
+        snapshot.pods = sorted(head, key=listing_order)
+        _read_beside(source, snapshot, rules, wanted, namespace, check, jobs)
+        return snapshot, snapshot.pods
+    snapshot.targets = frozenset()
+    _read_beside(source, snapshot, rules, wanted, namespace, check, jobs, streamed=True)
+    return snapshot, chain(head, stream)
+
+
+def _read_beside(source, snapshot: Snapshot, rules: List[Rule], wanted: set, namespace: Optional[str], check: Check,
+                 jobs: List[dict], streamed: bool = False) -> None:
+    """The Jobs, Events and Nodes the rules read. For pods known beforehand (snapshot.pods), only what those
+    pods need; for a stream, everything the rules may need (the Jobs, the Events about pods and Jobs, the
+    Nodes)."""
+    pods = snapshot.pods
     if JOBS in wanted:
-        owners = {(p.namespace, p.owner["name"]) for p in snapshot.pods if (p.owner or {}).get("kind") == "Job"}
+        owners = {(p.namespace, p.owner["name"]) for p in pods if (p.owner or {}).get("kind") == "Job"}
         owners -= {_key(j) for j in jobs}
-        jobs += _read(snapshot, JOBS, rules, bool(owners),
-                      lambda: [dict(j, kind="Job") for j in readable(source.list("Job", namespace),
-                                                                     snapshot.notes, check) if _key(j) in owners])
+        jobs += _read(snapshot, JOBS, rules, streamed or bool(owners),
+                      lambda: [dict(j, kind="Job") for j in readable(source.list("Job", namespace), snapshot.notes,
+                                                                     check) if streamed or _key(j) in owners])
     snapshot.jobs = [build_job_view(j) for j in jobs]
     if EVENTS in wanted:
         # evidence about sidecars, and about the Jobs judged
-        about = {("Pod", p.namespace, p.name) for p in snapshot.pods if p.all_sidecars}
+        about = {("Pod", p.namespace, p.name) for p in pods if p.all_sidecars}
         about |= {("Job", j.namespace, j.name) for j in snapshot.jobs}
-        snapshot.events = [e for e in _read(snapshot, EVENTS, rules, bool(about), lambda: map(
-            build_event_view, readable(source.list("Event", namespace), snapshot.notes, check))) if e.about in about]
+        snapshot.events = [e for e in _read(snapshot, EVENTS, rules, streamed or bool(about), lambda: map(
+            build_event_view, readable(source.list("Event", namespace), snapshot.notes, check)))
+            if (e.about[0] in ("Pod", "Job") if streamed else e.about in about)]
     if NODES in wanted:
         # kubelet versions for native sidecars; readiness for pods stuck in Init or Terminating
-        names = {p.node for p in snapshot.pods if p.node and (p.sidecars or p.deleted or p.inits and not p.initialized)}
-        snapshot.nodes = [n for n in _read(snapshot, NODES, rules, bool(names), lambda: map(
-            build_node_view, readable(source.list("Node", None), snapshot.notes, check))) if n.name in names]
-    return snapshot
+        names = {p.node for p in pods if p.node and (p.sidecars or p.deleted or p.inits and not p.initialized)}
+        snapshot.nodes = [n for n in _read(snapshot, NODES, rules, streamed or bool(names), lambda: map(
+            build_node_view, readable(source.list("Node", None), snapshot.notes, check)))
+            if streamed or n.name in names]
 
 
 def _refused(snapshot: Snapshot, kind: str, error: ApiError, rules: List[Rule]) -> None:

@@ -4,7 +4,7 @@ them (Jobs, Events, Nodes, a workload's pod template), which kinds were read, an
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from kubectl_sidecars.model import PodView, build_pod_view
 from kubectl_sidecars.model.objects import (
@@ -33,6 +33,8 @@ class Snapshot:
     nodes: List[NodeView] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
     read: Set[str] = field(default_factory=lambda: set(KINDS))  # what could be read (a refused kind is not)
+    # The Jobs to give a verdict on, besides those owning a judged pod; None: every Job of the snapshot.
+    targets: Optional[FrozenSet[Tuple[str, str]]] = None
 
     @classmethod
     def of(cls, now: datetime, pods: Iterable[dict] = (), jobs: Iterable[dict] = (), events: Iterable[dict] = (),

@@ -4,12 +4,13 @@
 import re
 import textwrap
 from datetime import datetime
-from typing import Dict, List
+from typing import Callable, Dict, Iterable, List
 
 from colorama import Fore
 
 from kubectl_sidecars.model.timeutil import age
 from kubectl_sidecars.render.patches import patch_key, patch_yaml
+from kubectl_sidecars.render.spool import Spool
 from kubectl_sidecars.render.style import SEVERITY_COLOURS, paint
 from kubectl_sidecars.sanitize import clean
 
@@ -106,21 +107,33 @@ def _pod(pod, findings, now: datetime, colour: bool, catalog) -> List[str]:
     return lines
 
 
-def render_report(diagnosis, now: datetime, color: bool) -> str:
+def write_report(write: Callable[[str], object], rows: Iterable, verdicts: Callable[[], list], notes: List[str],
+                 now: datetime, color: bool) -> None:
+    """The report, written as pods come: Job verdicts first (known once every pod is judged), then each
+    pod, then the notes. The pods' blocks wait in a spool meanwhile, not in memory."""
     from kubectl_sidecars.rules import CATALOG
 
-    blocks: List[List[str]] = []
-    for verdict in diagnosis.verdicts:
-        blocks.append(_verdict(verdict, color, CATALOG))
-    for pod, findings in diagnosis.pods:
-        blocks.append(_pod(pod, findings, now, color, CATALOG))
-    if not blocks:
-        blocks.append(["No pods or Jobs to diagnose."])
+    pods, found_any = Spool(), False
+    for pod, findings in rows:
+        pods.write(("" if pods.empty else "\n\n") + "\n".join(_pod(pod, findings, now, color, CATALOG)))
+        found_any = found_any or bool(findings)
+    blocks = ["\n".join(_verdict(verdict, color, CATALOG)) for verdict in verdicts()]
+    found_any = found_any or any(verdict.findings for verdict in verdicts())
+    write("\n\n".join(blocks))
+    if not pods.empty:
+        write("\n\n" if blocks else "")
+        pods.replay(write)
+    elif not blocks:
+        write("No pods or Jobs to diagnose.")
     tail: List[str] = []
-    for note in diagnosis.notes:
+    for note in notes:
         tail += _wrap(f"Note: {note}", "")
-    if diagnosis.findings():
+    if found_any:
         tail.append("Run `kubectl sidecars explain CODE` for the full explanation of a finding.")
-    if tail:
-        blocks.append(tail)
-    return "\n\n".join("\n".join(block) for block in blocks)
+    write(("\n\n" + "\n".join(tail) if tail else "") + "\n")
+
+
+def render_report(diagnosis, now: datetime, color: bool) -> str:
+    out: List[str] = []
+    write_report(out.append, diagnosis.pods, lambda: diagnosis.verdicts, diagnosis.notes, now, color)
+    return "".join(out)[:-1]

@@ -2,7 +2,7 @@
 
 import os
 import re
-from typing import List, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence
 
 from colorama import Fore, Style
 
@@ -27,40 +27,67 @@ def paint(text: str, colour: Optional[str], enabled: bool, bright: bool = False)
     return f"{Style.BRIGHT if bright else ''}{colour or ''}{text}{Style.RESET_ALL}"
 
 
+class Table:
+    """kubectl's layout: no borders, every column as wide as its widest cell, three spaces between columns,
+    no spaces at the end of a line. Every cell is text, shown as it is: nothing is parsed as a number or
+    aligned as one. Cells are sanitised here, so a name from the cluster cannot carry terminal escapes, and
+    trimmed of surrounding blanks.
+
+    Rows are added one by one and each is kept as one string (its cells joined), so that thousands of rows
+    cost little memory while the widths are learnt; lines() pads them at the end."""
+
+    _SEPARATOR = "\x00"  # never in a cell: sanitising made every control character an escape
+
+    def __init__(self, headers: Sequence[str]):
+        self.headers = list(headers)
+        self.widths = [len(header) for header in headers]
+        self.rows: List[str] = []
+
+    def add(self, cells: Sequence) -> int:
+        """Adds a row; its index, to set a cell later."""
+        if all(type(cell) is str for cell in cells) and not CONTROL.search(" ".join(cells)):
+            cells = [cell.strip() for cell in cells]
+        else:
+            cells = [Painted(c.strip()) if isinstance(c, Painted) else clean(c).strip() for c in cells]
+        self._learn(cells)
+        self.rows.append(self._SEPARATOR.join(cells))
+        return len(self.rows) - 1
+
+    def set_cell(self, row: int, column: int, cell: str) -> None:
+        """Replaces one cell of a row added before (a cell known only once every row was seen)."""
+        cells = self.rows[row].split(self._SEPARATOR)
+        cells[column] = cell if isinstance(cell, Painted) else clean(cell).strip()
+        self._learn(cells)
+        self.rows[row] = self._SEPARATOR.join(cells)
+
+    def _learn(self, cells: Sequence[str]) -> None:
+        widths = self.widths
+        if len(cells) > len(widths):
+            widths.extend([0] * (len(cells) - len(widths)))
+        for index, cell in enumerate(cells):
+            shown = _shown_width(cell)
+            if shown > widths[index]:
+                widths[index] = shown
+
+    def lines(self) -> Iterator[str]:
+        widths = self.widths
+        yield _GAP.join(header.ljust(width) for header, width in zip(self.headers, widths)).rstrip()
+        for row in self.rows:
+            cells = row.split(self._SEPARATOR)
+            yield _GAP.join(cell + " " * (width - _shown_width(cell)) for cell, width in zip(cells, widths)).rstrip()
+
+
+def _shown_width(cell: str) -> int:
+    """A painted cell's colour codes take no room on the screen."""
+    return len(_COLOUR_CODES.sub("", cell)) if "\x1b" in cell else len(cell)
+
+
 def table(headers: Sequence[str], rows: List[Sequence]) -> str:
-    """kubectl's layout: no borders, every column as wide as its widest cell, three spaces between
-    columns, no spaces at the end of a line. Every cell is text, shown as it is: nothing is parsed as a
-    number or aligned as one. Cells are sanitised here, so a name from the cluster cannot carry terminal
-    escapes, and trimmed of surrounding blanks."""
-    widths = [len(header) for header in headers]
-    columns = []
-    for index, values in enumerate(zip(*rows)):
-        if index == len(widths):
-            widths.append(0)
-        widths[index], padded = _padded(_cells(values), widths[index])
-        columns.append(padded)
-    lines = [_GAP.join(header.ljust(width) for header, width in zip(headers, widths)).rstrip()]
-    lines += [_GAP.join(cells).rstrip() for cells in zip(*columns)]
-    return "\n".join(lines)
-
-
-def _cells(values: Sequence) -> List[str]:
-    """One column's cells, sanitised and trimmed; a column of plain text is searched for characters to
-    neutralise in one pass (a space between cells cannot be one), cell by cell only when it has some."""
-    if all(type(value) is str for value in values) and not CONTROL.search(" ".join(values)):
-        return [value.strip() for value in values]
-    return [Painted(value.strip()) if isinstance(value, Painted) else clean(value).strip() for value in values]
-
-
-def _padded(cells: Sequence[str], floor: int) -> Tuple[int, List[str]]:
-    """The width of a column's widest cell (at least floor), and its cells padded to it; a painted
-    cell's colour codes take no room on the screen."""
-    if not any(type(cell) is Painted for cell in cells):
-        width = max(floor, max(map(len, cells)))
-        return width, [cell.ljust(width) for cell in cells]
-    visible = [len(_COLOUR_CODES.sub("", cell)) for cell in cells]
-    width = max(floor, max(visible))
-    return width, [cell + " " * (width - shown) for cell, shown in zip(cells, visible)]
+    """A whole table at once."""
+    built = Table(headers)
+    for row in rows:
+        built.add(row)
+    return "\n".join(built.lines())
 
 
 class Painted(str):

@@ -179,8 +179,8 @@ def test_job_rules_receive_the_pod_findings_instead_of_running_pod_rules_again(m
                   statuses=[terminated("pi", 0, since=3, until=9), waiting("sidecar", "ImagePullBackOff")])
     failed = job("pi", template=failing, failed=1, conditions=[("Failed", "BackoffLimitExceeded", "too many")])
     calls = []
-    original = engine.pod_findings
-    monkeypatch.setattr(engine, "pod_findings", lambda *a, **k: calls.append(a[0].name) or original(*a, **k))
+    original = engine._pod_findings
+    monkeypatch.setattr(engine, "_pod_findings", lambda *a, **k: calls.append(a[0].name) or original(*a, **k))
     diagnosis = judge(snapshot(failing, jobs=[failed]), strict=True)
     assert calls == ["pi-1"]
     assert [f.container for f in diagnosis.verdicts[0].findings if f.code == "job-failed-by-sidecar"] == ["sidecar"]
@@ -232,7 +232,7 @@ def test_a_refused_read_is_a_note_naming_the_checks_that_ran_without_it():
     from kubectl_sidecars.selection import Selection
     from kubectl_sidecars.snapshot import EVENTS
 
-    snap = gather(_EventsForbidden(load_objects([str(ROOT / "examples" / "05-logshipper-sigkilled.yaml")])),
+    snap, _ = gather(_EventsForbidden(load_objects([str(ROOT / "examples" / "05-logshipper-sigkilled.yaml")])),
                   Selection(None))
     assert EVENTS not in snap.read and snap.events == []
     [note] = snap.notes

@@ -257,7 +257,7 @@ def _diagnosis(name):
     from kubectl_sidecars.pipeline import gather
     from kubectl_sidecars.selection import Selection
 
-    snapshot = gather(FileSource(_objects(name)), Selection(None))
+    snapshot, _ = gather(FileSource(_objects(name)), Selection(None))
     snapshot.now = parse_time(EXPECTED[name]["now"])
     return snapshot
 

@@ -35,7 +35,7 @@ def test_problem_names_the_field_path():
 
 
 def test_status_shows_the_hostile_pod_as_unreadable_and_the_others_as_usual():
-    snapshot = gather(FileSource([hostile(), healthy()]), Selection(None))
+    snapshot, _ = gather(FileSource([hostile(), healthy()]), Selection(None))
     views = {v.name: v for v in snapshot.pods}
     assert views["web-1"].unreadable is None and views["web-1"].status == "Running"
     assert views["bad-1"].status == "Unreadable" and views["bad-1"].containers == []
@@ -63,7 +63,7 @@ def test_a_view_that_cannot_be_built_is_isolated(monkeypatch):
     monkeypatch.delenv("KUBECTL_SIDECARS_DEBUG", raising=False)
     good_twin = healthy()
     good_twin["metadata"]["name"] = "bad-1"
-    snapshot = gather(FileSource([good_twin, healthy()]), Selection(None))
+    snapshot, _ = gather(FileSource([good_twin, healthy()]), Selection(None))
     assert [(v.name, v.unreadable) for v in snapshot.pods] == [("bad-1", "could not be viewed (TypeError)"),
                                                                 ("web-1", None)]
     monkeypatch.setenv("KUBECTL_SIDECARS_DEBUG", "1")
@@ -74,7 +74,7 @@ def test_a_view_that_cannot_be_built_is_isolated(monkeypatch):
 def test_diagnose_judges_the_others_and_says_the_hostile_pod_was_not_checked():
     stuck = job_pod("export", containers=[container("main"), container("cloud-sql-proxy")],
                     statuses=[terminated("main", 0), running("cloud-sql-proxy")], phase="Running")
-    snapshot = gather(FileSource([hostile(), stuck]), Selection(None))
+    snapshot, _ = gather(FileSource([hostile(), stuck]), Selection(None))
     diagnosis = judge(snapshot, strict=True)
     found = {p.name: [f.code for f in fs] for p, fs in diagnosis.pods}
     assert found[stuck["metadata"]["name"]] and found["bad-1"] == []
@@ -90,7 +90,7 @@ def test_jobs_events_and_nodes_that_fail_the_boundary_are_left_out_with_one_note
                     statuses=[running("main"), running("cloud-sql-proxy")], phase="Running")
     bad_events = [{"kind": "Event", "metadata": {"name": f"e{i}", "namespace": "default"},
                    "involvedObject": "Pod/x", "reason": "Killing"} for i in range(3)]
-    snapshot = gather(FileSource([stuck] + bad_events), Selection(None))
+    snapshot, _ = gather(FileSource([stuck] + bad_events), Selection(None))
     assert snapshot.events == []
     assert snapshot.notes == ["3 object(s) could not be read and were left out (the first: Event default/e0: "
                               "involvedObject: expected an object, got a string)"]
