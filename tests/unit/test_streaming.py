@@ -49,3 +49,29 @@ def test_the_inputs_are_more_than_one_pod_and_streaming_is_reached(monkeypatch):
     snapshot, stream = pipeline.gather(FileSource(objects, checked_at_load=True), Selection(None), stream_after=0)
     assert snapshot.pods == [] and snapshot.targets == frozenset()
     assert len(list(stream)) == sum(o["kind"] == "Pod" for o in objects) > 10
+
+
+@pytest.mark.parametrize("output", ["json", "yaml"])
+def test_documents_written_piece_by_piece_are_the_documents_dumped_whole(output):
+    """write_status/write_diagnosis against dump() of the whole document, on every example and real case."""
+    from kubectl_sidecars.engine import judge
+    from kubectl_sidecars.files import FileSource, load_objects
+    from kubectl_sidecars.render.structured import (
+        diagnosis_document,
+        dump,
+        status_document,
+        write_diagnosis,
+        write_status,
+    )
+    from kubectl_sidecars.selection import Selection
+
+    snapshot, _ = pipeline.gather(FileSource(load_objects(INPUTS[1::2]), checked_at_load=True), Selection(None))
+    diagnosis = judge(snapshot)
+    assert diagnosis.verdicts and any(patches for _, found in diagnosis.pods for f in found
+                                      for patches in [f.patches])
+    for write, document in ((write_status, status_document), (write_diagnosis, diagnosis_document)):
+        pieces = []
+        write(output, pieces.append, diagnosis.pods, lambda: diagnosis.verdicts, diagnosis.notes)
+        if write is write_status:  # a piece per pod (the diagnosis's pods come through its spool)
+            assert len(pieces) > len(diagnosis.pods)
+        assert "".join(pieces) == dump(document(diagnosis), output) + "\n"
