@@ -2,6 +2,7 @@
 title, explanation and remedy, what it reads and what it judges, so `explain`, the README table, the
 gather step and the JSON all come from one place."""
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -52,7 +53,9 @@ class Patch:
     comments: Tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
-        return {"target": self.target.to_dict(), "patch": self.patch, "comments": list(self.comments)}
+        # A copy: a fragment may share lists with the pod it came from, or with another finding's, and a
+        # document must be a tree (YAML would otherwise print anchors and aliases: &id001, *id001).
+        return {"target": self.target.to_dict(), "patch": copy.deepcopy(self.patch), "comments": list(self.comments)}
 
 
 @dataclass(frozen=True)

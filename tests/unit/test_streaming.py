@@ -75,3 +75,4 @@ def test_documents_written_piece_by_piece_are_the_documents_dumped_whole(output)
         if write is write_status:  # a piece per pod (the diagnosis's pods come through its spool)
             assert len(pieces) > len(diagnosis.pods)
         assert "".join(pieces) == dump(document(diagnosis), output) + "\n"
+        assert "&id0" not in "".join(pieces)  # a tree: patches share nothing with pods or with each other
