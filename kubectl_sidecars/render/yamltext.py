@@ -6,9 +6,11 @@ column), a mapping or a sequence that is an item starts on the `- ` line, empty 
 `{}`, a container met twice gets an anchor `&idNNN` and is an alias `*idNNN` after (yaml/serializer.py
 numbers anchors in the order the second meetings come). The one hard part is the text of a string: its
 style (plain, quoted) and where a long one is folded depend on the string and on the column and indent it
-starts at. A string is written here only where the answer is sure (the conservative pattern below), or as
-PyYAML wrote it in the same place once (asked through a tiny document that puts it there, remembered).
-Anything else (a key that is not a string, a type the documents do not hold) is PyYAML's own text.
+starts at. A string is written here only where its style is sure (the conservative patterns below: a
+string with a character of sanitize.CONTROL, printable ASCII), folded by PyYAML's rules; any other as PyYAML
+wrote it in the same place (asked through a tiny document that puts it there). Strings repeat (names,
+images, states, messages): each is remembered with its text. Anything else (a key that is not a simple
+string key, a type the documents do not hold) is PyYAML's own text for the whole top-level item.
 """
 
 import re
@@ -26,8 +28,19 @@ SIMPLE = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./@+=:-]*(?<!:)")
 # A plain or single-quoted string with none of these is one piece of text wherever it starts: PyYAML
 # folds only at spaces and breaks (write_plain, write_single_quoted); double quotes also fold at escapes.
 FOLDS_AT = re.compile("[ \n\x85\u2028\u2029]")
+# Printable ASCII prose, whose style is sure: single quotes where the plain style is not allowed for sure
+# (a leading or trailing space, ': ' or a final ':', ' #': analyze_scalar's block indicators) or where the
+# resolvers read it as another type; plain where it starts with a character that is no indicator.
+PROSE = re.compile(r"[ -~]*")
+NOT_PLAIN = re.compile(r"^ | $|: |:$| #")
+PLAIN_PROSE = re.compile(r"[A-Za-z0-9_/(][ -~]*(?<! )")
+# What write_double_quoted escapes (with allow_unicode): '"', '\\', breaks, the BOM, and all that is not
+# printable ASCII or in the ranges below.
+ESCAPED = re.compile(r'["\\\x85\u2028\u2029\ufeff]|[^\x20-\x7e\xa0-\ud7ff\ue000-\ufffd]')
+SPACE_RUNS = re.compile(" +|[^ ]+")
+BEST_WIDTH = 80  # the emitter's default width: past this column a space (or an escape) becomes a line break
 STR_TAG = "tag:yaml.org,2002:str"
-MEMO_LIMIT = 1 << 16  # strings remembered at most; the memo starts again past that
+MEMO_LIMIT = 4096  # strings remembered at most (a few MB): the memo starts again past that
 
 
 @lru_cache(maxsize=None)
@@ -66,14 +79,12 @@ class Anchors:
 
 class Memo:
     """The strings already written: {text: its text at any column} for those that do not fold, {(text,
-    column, indent): its text there} for those that may. Counts lookups and hits."""
+    column, indent): its text there} for those that may, {key: its text, or None if not a simple key}."""
 
     def __init__(self) -> None:
         self.anywhere: Dict[str, str] = {}
         self.placed: Dict[Tuple[str, int, int], str] = {}
         self.keys: Dict[str, Optional[str]] = {}
-        self.lookups = 0
-        self.hits = 0
 
 
 MEMO = Memo()
@@ -99,51 +110,104 @@ def _remember(table: dict, key, text):
     return text
 
 
-def _nesting(indent: int) -> Tuple[str, object]:
-    """A document's opening that leaves PyYAML at a block mapping of this indent: its text, and a function
-    putting a value inside it."""
-    prefix = "".join(" " * level + "a:\n" for level in range(0, indent, 2)) + " " * indent
-
-    def nest(value):
-        for _ in range(0, indent, 2):
-            value = {"a": value}
-        return value
-
-    return prefix, nest
-
-
 def _placed(text: str, column: int, indent: int) -> str:
     """PyYAML's text of a string value starting at `column` (just after `key:` or `-`), folded lines at
     `indent`: read from a document that puts the same string in the same place."""
     mapping_indent = indent - 2
-    key_length = column - mapping_indent - 1
-    prefix, nest = _nesting(mapping_indent)
-    if key_length == 0:  # an item of a sequence, its `-` at the mapping's indent
-        prefix, value = prefix + "a:\n" + " " * mapping_indent + "-", nest({"a": [text]})
-    else:
-        key = "k" * key_length
-        prefix, value = prefix + key + ":", nest({key: text})
+    key = "k" * (column - mapping_indent - 1)
+    if key:
+        value, line = {key: text}, key + ":"
+    else:  # an item of a sequence, its `-` at the mapping's indent
+        value, line = {"a": [text]}, "a:\n" + " " * mapping_indent + "-"
+    for _ in range(0, mapping_indent, 2):
+        value = {"a": value}
+    prefix = "".join(" " * level + "a:\n" for level in range(0, mapping_indent, 2)) + " " * mapping_indent + line
     written = pyyaml_dump(value)
     if not written.startswith(prefix):  # a key of 123 characters or more is written `? key` (check_simple_key)
         raise _Unusual
     return written[len(prefix):-1]
 
 
+def _folded(text: str, column: int, indent: int) -> Optional[str]:
+    """A string value written as PyYAML writes it, where its style is sure: double quotes for a string
+    holding a character of sanitize.CONTROL (dumper_class), plain or single quotes for printable ASCII
+    (PROSE); None for the others."""
+    if CONTROL.search(text):
+        return _double_quoted(text, column, indent)
+    if not PROSE.fullmatch(text):
+        return None
+    if NOT_PLAIN.search(text) or not _reads_as_string(text):
+        return _spaced(text, column + 2, indent, " '", "'", quoted=True)
+    if PLAIN_PROSE.fullmatch(text):
+        return _spaced(text, column + 1, indent, " ", "", quoted=False)
+    return None
+
+
+def _spaced(text: str, column: int, indent: int, opening: str, closing: str, quoted: bool) -> str:
+    """Plain or single-quoted text (write_plain, write_single_quoted): a lone space met past BEST_WIDTH
+    becomes a line break and the indent (in quotes, not the first or last character); longer runs of
+    spaces stay. `column`: where the text itself starts."""
+    parts = [opening]
+    position = 0
+    for run in SPACE_RUNS.findall(text):
+        end = position + len(run)
+        if len(run) == 1 and run == " " and column > BEST_WIDTH and (not quoted or 0 < position and end < len(text)):
+            parts.append("\n" + " " * indent)
+            column = indent
+        else:
+            run = run.replace("'", "''") if quoted else run
+            parts.append(run)
+            column += len(run)
+        position = end
+    parts.append(closing)
+    return "".join(parts)
+
+
+def _double_quoted(text: str, column: int, indent: int) -> str:
+    """Double-quoted text (write_double_quoted): the characters of ESCAPED escaped; past BEST_WIDTH, at a
+    space or an escape (or just after one), the line ends with a backslash and goes on at the indent, a
+    leading space there escaped."""
+    from yaml.emitter import Emitter
+
+    escapes = {match.start() for match in ESCAPED.finditer(text)}
+    places = sorted(escapes | {at + 1 for at in escapes} | {match.start() for match in re.finditer(" ", text)})
+    parts = [' "']
+    column += 2
+    start = 0
+    last = len(text) - 1
+    for at in places:
+        if at in escapes:
+            character = text[at]
+            replacement = Emitter.ESCAPE_REPLACEMENTS.get(character)
+            code = ord(character)
+            escape = "\\" + replacement if replacement else (
+                "\\x%02X" if code <= 0xFF else "\\u%04X" if code <= 0xFFFF else "\\U%08X") % code
+            parts += [text[start:at], escape]
+            column += at - start + len(escape)
+            start = at + 1
+        if 0 < at < last and (text[at] == " " or start >= at) and column + at - start > BEST_WIDTH:
+            parts += [text[start:at], "\\\n", " " * indent]
+            start = max(start, at)
+            column = indent
+            if text[start] == " ":
+                parts.append("\\")
+                column += 1
+    parts += [text[start:], '"']
+    return "".join(parts)
+
+
 def _string(text: str, column: int, indent: int) -> str:
     """A string value as PyYAML writes it after `key:` or `-` (with its leading space)."""
-    MEMO.lookups += 1
     found = MEMO.anywhere.get(text)
     if found is not None:
-        MEMO.hits += 1
         return found
     if SIMPLE.fullmatch(text):
         return _remember(MEMO.anywhere, text, " " + text if _reads_as_string(text) else " '" + text + "'")
     place = (text, column, indent)
     found = MEMO.placed.get(place)
     if found is not None:
-        MEMO.hits += 1
         return found
-    written = _placed(text, column, indent)
+    written = _folded(text, column, indent) or _placed(text, column, indent)
     if written[1:2] != '"' and not FOLDS_AT.search(text):
         return _remember(MEMO.anywhere, text, written)
     return _remember(MEMO.placed, place, written)
