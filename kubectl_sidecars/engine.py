@@ -55,7 +55,8 @@ def pod_findings(pod: PodView, snapshot: Snapshot, rules: Optional[Iterable[Rule
 def _pod_findings(pod: PodView, snapshot: Snapshot, selected: List[Rule]) -> List[Finding]:
     found: List[Finding] = []
     for rule in selected:
-        found.extend(rule.check(rule, pod, snapshot) or ())
+        if rule.when is None or rule.when(pod):
+            found.extend(rule.check(rule, pod, snapshot) or ())
     return _order(_drop_superseded(found) if len(found) > 1 else found, pod.containers)
 
 
@@ -64,7 +65,8 @@ def template_findings(template: PodTemplateView, snapshot: Snapshot,
     """The findings of the rules that judge a pod template (spec only), worst first."""
     found: List[Finding] = []
     for rule in _selected(rules, POD_TEMPLATE):
-        found.extend(rule.check(rule, template, snapshot) or ())
+        if rule.when is None or rule.when(template):
+            found.extend(rule.check(rule, template, snapshot) or ())
     return _order(_drop_superseded(found), template.containers)
 
 

@@ -111,6 +111,9 @@ class Rule:
     remedy: str
     # POD rules: check(rule, pod view, snapshot); JOB rules: check(rule, job view, snapshot, pod findings)
     check: Callable = field(compare=False)
+    # A cheap test of the view that must hold for the check to find anything (None: always run it), so that
+    # most pods skip most rules; tests/unit/test_rules_catalog.py holds every rule to its precondition.
+    when: Optional[Callable] = field(default=None, compare=False)
 
     @property
     def about(self) -> str:
@@ -151,10 +154,35 @@ CATALOG = Catalog()
 
 
 def rule(code: str, severity: str, title: str, explanation: str, remedy: str,
-         judges: Iterable[str] = (LIVE_POD,), reads: Iterable[str] = (PODS,)):
+         judges: Iterable[str] = (LIVE_POD,), reads: Iterable[str] = (PODS,), when: Optional[Callable] = None):
     """Register the decorated check; it receives its Rule first, to build findings with."""
     def register(check: Callable) -> Callable:
         CATALOG.add(Rule(code, severity, frozenset(judges), frozenset(reads), title, explanation.strip(),
-                         remedy.strip(), check))
+                         remedy.strip(), check, when))
         return check
     return register
+
+
+# Preconditions rules declare (`when=`), on a pod's or a pod template's view.
+def with_sidecars(view) -> bool:
+    return bool(view.all_sidecars)
+
+
+def with_native_sidecars(view) -> bool:
+    return bool(view.sidecars)
+
+
+def with_legacy_sidecars(view) -> bool:
+    return bool(view.legacy_sidecars)
+
+
+def with_init_containers(view) -> bool:
+    return bool(view.inits)
+
+
+def with_init_containers_and_sidecars(view) -> bool:
+    return bool(view.inits) and bool(view.all_sidecars)
+
+
+def being_deleted(view) -> bool:
+    return view.deleted is not None

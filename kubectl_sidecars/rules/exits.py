@@ -10,7 +10,7 @@ from kubectl_sidecars.model import ContainerView, PodView
 from kubectl_sidecars.model.objects import EventView
 from kubectl_sidecars.model.timeutil import seconds_between
 from kubectl_sidecars.model.view import Termination
-from kubectl_sidecars.rules.catalog import ERROR, EVENTS, PODS, WARNING, Fix, rule
+from kubectl_sidecars.rules.catalog import ERROR, EVENTS, PODS, WARNING, Fix, rule, with_sidecars
 from kubectl_sidecars.rules.common import (
     END_OF_POD_EXIT_CODES,
     SIGKILL_EXIT,
@@ -155,7 +155,7 @@ or shut down: everything is killed there) or containers the kubelet lost track o
       remedy="""
 Handle SIGTERM: trap it in the start script and pass it on, run the program under an init that forwards
 signals (tini), or exec a program that handles it; or add a preStop hook that flushes and stops it; or lower
-terminationGracePeriodSeconds to bound the delay.""", reads=(PODS, EVENTS))
+terminationGracePeriodSeconds to bound the delay.""", reads=(PODS, EVENTS), when=with_sidecars)
 def sidecar_sigkilled(rule, pod: PodView, snapshot: Snapshot):
     if not at_pod_end(pod) or ended_by_the_node(pod):
         return
@@ -209,7 +209,7 @@ run. This is never a normal end: a proxy that is OOMKilled drops the pod's conne
 what it buffered. Native sidecars are restarted (whatever the pod's restartPolicy); legacy ones follow the
 pod's restartPolicy. Sidecar requests add to the pod's requests for its whole life, so size them honestly.""",
       remedy="""
-Raise the sidecar's resources.limits.memory (and requests.memory), or reduce what it buffers.""")
+Raise the sidecar's resources.limits.memory (and requests.memory), or reduce what it buffers.""", when=with_sidecars)
 def sidecar_oomkilled(rule, pod: PodView, snapshot: Snapshot):
     for container in pod.all_sidecars:
         oom = [t for t in terminations(container) if is_oom(t)]
@@ -251,7 +251,8 @@ for load spikes turns a slow sidecar into a restarting one, and each restart of 
 connections. Reported as an error when the sidecar is now in CrashLoopBackOff.""",
       remedy="""
 Loosen the livenessProbe (timeoutSeconds, failureThreshold, periodSeconds), add a startupProbe so liveness
-is only checked once the sidecar has started, or fix what makes the endpoint slow.""", reads=(PODS, EVENTS))
+is only checked once the sidecar has started, or fix what makes the endpoint slow.""", reads=(PODS, EVENTS),
+      when=with_sidecars)
 def sidecar_liveness_killed(rule, pod: PodView, snapshot: Snapshot):
     for container in pod.all_sidecars:
         for term in terminations(container):
@@ -300,7 +301,7 @@ shipping) is missing, and the kubelet's back-off grows to five minutes between a
 long ago is not reported.""",
       remedy="""
 Read the previous run's logs (kubectl logs POD -c CONTAINER --previous) and fix the cause: configuration,
-missing secrets or volumes, a dependency it cannot reach, too little memory.""")
+missing secrets or volumes, a dependency it cannot reach, too little memory.""", when=with_sidecars)
 def sidecar_crashloop(rule, pod: PodView, snapshot: Snapshot):
     for container in pod.all_sidecars:
         if not restarting(pod, container, snapshot.now):

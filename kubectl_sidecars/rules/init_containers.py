@@ -7,7 +7,7 @@ from kubectl_sidecars.model import ContainerView, PodView
 from kubectl_sidecars.model.classify import helper_evidence
 from kubectl_sidecars.model.timeutil import seconds_between
 from kubectl_sidecars.model.vocabulary import CAPTURE, MESH_INITS, REGISTRATION, VALIDATION, words
-from kubectl_sidecars.rules.catalog import ERROR, INFO, JOBS, NODES, PODS, WARNING, Fix, rule
+from kubectl_sidecars.rules.catalog import ERROR, INFO, JOBS, NODES, PODS, WARNING, Fix, rule, with_init_containers
 from kubectl_sidecars.rules.common import container_patch, ended, last_state_line, named, state_line, took
 from kubectl_sidecars.rules.startup import injector_inits
 from kubectl_sidecars.rules.versions import kubelet_version
@@ -59,7 +59,7 @@ after 15 (5 for vault-agent-init, whose authentication is then not completing)."
       remedy="""
 Give the container restartPolicy: Always (Kubernetes >= 1.29, or 1.28 with the SidecarContainers gate on the
 API server and every kubelet). If the field disappears on submit, upgrade the control plane or fix the webhook
-that drops it.""", reads=(PODS, JOBS, NODES))
+that drops it.""", reads=(PODS, JOBS, NODES), when=with_init_containers)
 def init_never_exits(rule, pod: PodView, snapshot: Snapshot):
     if pod.deleted or ended(pod) or pod.initialized:
         return
@@ -207,7 +207,7 @@ One failure followed by success is not reported.""",
       remedy="""
 Read the failing container's previous log. Allow NET_ADMIN and NET_RAW for the namespace or install the mesh's
 CNI plugin (capture); fix the node's CNI agent, then recreate the pod (validation); make the mesh's servers
-reachable (registration).""", reads=(PODS,))
+reachable (registration).""", reads=(PODS,), when=with_init_containers)
 def mesh_init_failed(rule, pod: PodView, snapshot: Snapshot):
     if pod.deleted or pod.initialized:
         return

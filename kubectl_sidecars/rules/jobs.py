@@ -8,7 +8,19 @@ from kubectl_sidecars.model import ContainerView, PodView
 from kubectl_sidecars.model.classify import SELF_ENDING_OWNERS, evidence_rank
 from kubectl_sidecars.model.objects import JobView
 from kubectl_sidecars.model.timeutil import seconds_between
-from kubectl_sidecars.rules.catalog import ERROR, JOB, JOBS, PODS, WARNING, Finding, Fix, Patch, Target, rule
+from kubectl_sidecars.rules.catalog import (
+    ERROR,
+    JOB,
+    JOBS,
+    PODS,
+    WARNING,
+    Finding,
+    Fix,
+    Patch,
+    Target,
+    rule,
+    with_legacy_sidecars,
+)
 from kubectl_sidecars.rules.common import (
     END_OF_POD_EXIT_CODES,
     app_failed,
@@ -93,7 +105,7 @@ ephemeral container: kubectl debug), when the pod enables it (config.linkerd.io/
 enabled); Cloud SQL Proxy v2 started with --quitquitquit, a POST to localhost:9091/quitquitquit (or its
 --admin-port). An exit other than 0 makes the pod Failed, which with restartPolicy Never counts against the
 Job's backoffLimit. Deleting the pod throws the run away: the Job counts a failure and starts a new pod
-that hangs the same way.""")
+that hangs the same way.""", when=with_legacy_sidecars)
 def job_blocked(rule, pod: PodView, snapshot: Snapshot):
     blocking = blocking_sidecars(pod)
     if not blocking:

@@ -5,7 +5,7 @@ import re
 from typing import FrozenSet, Iterable, List, Optional, Tuple
 
 from kubectl_sidecars.model import ContainerView
-from kubectl_sidecars.rules.catalog import INFO, LIVE_POD, POD_TEMPLATE, Fix, rule
+from kubectl_sidecars.rules.catalog import INFO, LIVE_POD, POD_TEMPLATE, Fix, rule, with_legacy_sidecars
 from kubectl_sidecars.rules.common import AnyPod, migration_patch, named, template_patch
 from kubectl_sidecars.snapshot import Snapshot
 
@@ -143,7 +143,7 @@ completion, and is stopped only after the app containers exited.""",
 Move the container from spec.containers to spec.initContainers and add restartPolicy: Always (plus a
 startupProbe if the app needs it ready). For injected sidecars, switch the injector to native mode instead
 (Istio: sidecar.istio.io/nativeSidecar: "true"; Linkerd: config.beta.linkerd.io/proxy-enable-native-sidecar:
-"true"). Nodes must run kubelet >= 1.29.""", judges=(LIVE_POD, POD_TEMPLATE))
+"true"). Nodes must run kubelet >= 1.29.""", judges=(LIVE_POD, POD_TEMPLATE), when=with_legacy_sidecars)
 def legacy_sidecar(rule, pod: AnyPod, snapshot: Snapshot):
     in_apps = [w for app in pod.apps for w in workarounds(app)] if pod.legacy_sidecars else []
     for container in pod.legacy_sidecars:

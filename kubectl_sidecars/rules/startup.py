@@ -9,7 +9,18 @@ from kubectl_sidecars.model.classify import ISTIO_STATUS, json_annotation, names
 from kubectl_sidecars.model.timeutil import parse_time, seconds_between
 from kubectl_sidecars.model.view import Termination
 from kubectl_sidecars.model.vocabulary import MESH_INIT_NAMES, helper_words, image_repository
-from kubectl_sidecars.rules.catalog import ERROR, INFO, LIVE_POD, POD_TEMPLATE, WARNING, Fix, rule
+from kubectl_sidecars.rules.catalog import (
+    ERROR,
+    INFO,
+    LIVE_POD,
+    POD_TEMPLATE,
+    WARNING,
+    Fix,
+    rule,
+    with_init_containers_and_sidecars,
+    with_native_sidecars,
+    with_sidecars,
+)
 from kubectl_sidecars.rules.common import (
     END_OF_POD_EXIT_CODES,
     NAMED,
@@ -169,7 +180,7 @@ however long ago it last happened.""",
       remedy="""
 Make the sidecar a native sidecar with a startupProbe that passes once it serves: the kubelet starts the app
 containers only after it. For a native sidecar, add the startupProbe. Retrying the first connection in the app
-also helps.""")
+also helps.""", when=with_sidecars)
 def app_before_sidecar(rule, pod: PodView, snapshot: Snapshot):
     candidates = pod.all_sidecars
     if not candidates:
@@ -266,7 +277,7 @@ too: the pod never becomes ready and never finishes. Known upstream bug #132826 
 Never pod, a sidecar whose startupProbe failed once may leave the app waiting forever even after a restart.""",
       remedy="""
 Fix what keeps the sidecar from starting (image name or pull secret, configuration, the endpoint its startupProbe
-checks), or give the startupProbe a larger failureThreshold if it is just slow.""")
+checks), or give the startupProbe a larger failureThreshold if it is just slow.""", when=with_sidecars)
 def sidecar_startup_failed(rule, pod: PodView, snapshot: Snapshot):
     if pod.deleted or ended(pod):
         return
@@ -371,7 +382,7 @@ them), so a running sidecar whose readinessProbe fails keeps the whole pod out o
 proxy it usually means it cannot reach its control plane or get its certificates.""",
       remedy="""
 Look at the sidecar's readiness endpoint and logs (kubectl logs POD -c CONTAINER); fix its configuration or its
-connection to its control plane, or relax the readinessProbe if it is too strict.""")
+connection to its control plane, or relax the readinessProbe if it is too strict.""", when=with_sidecars)
 def sidecar_not_ready(rule, pod: PodView, snapshot: Snapshot):
     if pod.deleted or ended(pod) or (pod.runs_to_completion and apps_done(pod)):
         return
@@ -414,7 +425,7 @@ at start-up; for a proxy it is the classic race (Istio and the Cloud SQL Proxy a
 reason). Readiness is not used for ordering.""",
       remedy="""
 Add a startupProbe that passes once the sidecar serves (periodSeconds: 1 keeps the delay short).""",
-      judges=(LIVE_POD, POD_TEMPLATE))
+      judges=(LIVE_POD, POD_TEMPLATE), when=with_native_sidecars)
 def no_startup_probe(rule, pod: AnyPod, snapshot: Snapshot):
     init_order = pod.inits + pod.sidecars
     init_order.sort(key=lambda c: c.index)
@@ -464,7 +475,7 @@ the mesh) cannot reach it if it comes first: with a mesh's traffic capture its c
 sticks in Init. Reported as a warning when that init container is failing while the proxy has not started.""",
       remedy="""
 List the proxy as a native sidecar (restartPolicy: Always, with a startupProbe) before the init containers that
-need it.""", judges=(LIVE_POD, POD_TEMPLATE))
+need it.""", judges=(LIVE_POD, POD_TEMPLATE), when=with_init_containers_and_sidecars)
 def init_before_sidecar(rule, pod: AnyPod, snapshot: Snapshot):
     proxies = [s for s in pod.all_sidecars if helper_words(s.name, s.image).network_proxy]
     if not proxies:

@@ -2,7 +2,7 @@
 
 from kubectl_sidecars.model import PodView
 from kubectl_sidecars.model.timeutil import seconds_between
-from kubectl_sidecars.rules.catalog import NODES, PODS, WARNING, rule
+from kubectl_sidecars.rules.catalog import NODES, PODS, WARNING, being_deleted, rule
 from kubectl_sidecars.rules.common import named, state_line, took, when
 from kubectl_sidecars.snapshot import Snapshot
 
@@ -34,7 +34,7 @@ not finish the pod: its node is down or unreachable, a preStop hook hangs, or a 
       remedy="""
 Check the node (kubectl get node NODE) and the kubelet's logs; upgrade past the bug fix if a sidecar never
 started. As a last resort, force the deletion (kubectl delete pod NAME --grace-period=0 --force), knowing the
-containers may still run on the node.""", reads=(PODS, NODES))
+containers may still run on the node.""", reads=(PODS, NODES), when=being_deleted)
 def stuck_terminating(rule, pod: PodView, snapshot: Snapshot):
     if pod.deleted is None:
         return

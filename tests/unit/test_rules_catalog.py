@@ -184,3 +184,43 @@ def test_diagnosis_json_shape():
     assert set(first["findings"][0]) == {"code", "severity", "container", "related", "message", "remedy",
                                          "patches", "evidence"}
     assert document["notes"] == ["events: forbidden; diagnosis without events"]
+
+
+def _corpus():
+    """Every pod of the examples and the real cases, with the snapshot it was read in, and each pod again
+    without its native sidecars, its legacy ones, its init containers or its deletion (views the
+    preconditions turn down), and once deleted."""
+    import dataclasses
+    import glob
+    import os
+
+    from kubectl_sidecars.files import FileSource, load_objects
+    from kubectl_sidecars.pipeline import gather
+    from kubectl_sidecars.selection import Selection
+
+    root = os.path.normpath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
+    paths = [os.path.join(root, "examples")] + sorted(
+        p for p in glob.glob(os.path.join(root, "tests", "fixtures", "realcases", "*.json"))
+        if not p.endswith(".expected.json"))
+    snap, pods = gather(FileSource(load_objects(paths), checked_at_load=True), Selection(None))
+    for view in pods:
+        yield view, snap
+        for left_out in (("sidecar",), ("legacy-sidecar",), ("init",), ("sidecar", "legacy-sidecar")):
+            kept = [c for c in view.containers if c.type not in left_out]
+            yield dataclasses.replace(view, containers=kept), snap
+        yield dataclasses.replace(view, deleted=None), snap
+        yield dataclasses.replace(view, deleted=snap.now), snap
+
+
+@pytest.mark.parametrize("code", [code for code, r in CATALOG.items() if r.when is not None])
+def test_a_rule_whose_precondition_fails_finds_nothing(code):
+    """Preconditions only skip work: where one does not hold, the rule itself finds nothing either."""
+    rule = CATALOG[code]
+    skipped = checked = 0
+    for view, snap in _corpus():
+        if rule.when(view):
+            checked += 1
+            continue
+        skipped += 1
+        assert list(rule.check(rule, view, snap) or ()) == [], (code, view.namespace, view.name)
+    assert skipped and checked
