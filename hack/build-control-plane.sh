@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the end-to-end test control plane (kube-apiserver, kubectl, etcd) and krew from their Go modules.
+# Builds the end-to-end test control plane (kube-apiserver, kubectl, etcd), krew and helm from their Go modules.
 # Binaries are cached by version under ~/.cache/kubectl-sidecars, so only the first run pays the build.
 # Prints the directory holding the binaries of each component on stdout, as NAME=DIR lines.
 set -euo pipefail
@@ -7,6 +7,7 @@ set -euo pipefail
 K8S_VERSION=${K8S_VERSION:-v1.36.3}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
 KREW_VERSION=${KREW_VERSION:-v0.5.0}
+HELM_VERSION=${HELM_VERSION:-v3.20.2}
 CACHE=${KUBECTL_SIDECARS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-sidecars}
 export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=local
 
@@ -109,8 +110,27 @@ build_krew() {
   echo "krew=$out"
 }
 
+build_helm() {
+  local out=$CACHE/helm-$HELM_VERSION
+  if [ -x "$out/helm" ]; then echo "helm=$out"; return; fi
+  need_go helm
+  log "building helm $HELM_VERSION"
+  (
+    new_module helm
+    # Pinned like krew: a wrapper module requiring the tag, not `go install` (the proxy may not list versions).
+    go mod edit -require="helm.sh/helm/v3@$HELM_VERSION"
+    imports_file helm.sh/helm/v3/cmd/helm
+    go mod tidy >&2
+    mkdir bin
+    go build -trimpath -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
+      -o bin/helm helm.sh/helm/v3/cmd/helm >&2
+    install_into "$out"
+  )
+  echo "helm=$out"
+}
+
 components=("$@")
-[ ${#components[@]} -gt 0 ] || components=(etcd kubernetes krew)
+[ ${#components[@]} -gt 0 ] || components=(etcd kubernetes krew helm)
 for component in "${components[@]}"; do
   start=$SECONDS
   "build_$component"
