@@ -199,7 +199,7 @@ def lint_manifests(manifests: Iterable[Manifest], kube_version: Optional[Tuple[i
     boundary stops the run with exit 4 when it was read from a file (as -f does everywhere) and is a note when
     the cluster handed it over; an object whose judging raises is a note, and the others are judged."""
     strict = debugging() if strict is None else strict
-    result = LintResult([], kube_version, list(notes or ()))
+    result = LintResult([], kube_version, [] if notes is None else notes)  # the reader adds notes as it goes
     snapshot = Snapshot(now=datetime.now(timezone.utc), read=set())
     for manifest in manifests:
         obj = manifest.obj

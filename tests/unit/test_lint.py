@@ -134,6 +134,10 @@ def test_a_kind_that_may_not_be_listed_is_a_note_and_other_failures_stop():
 
     assert found == ["Deployment", "Job"]
     assert notes == [f"cronjobs could not be listed, so their pod templates were not checked ({forbidden})"]
+    notes = []
+    result = lint_manifests(cluster_manifests(Workloads([HOOK], {"CronJob": forbidden}), None, None, notes), None,
+                            notes, strict=True)
+    assert [o.name for o in result.objects] == ["migrate"] and len(result.notes) == 1
     with pytest.raises(ApiError):
         list(cluster_manifests(Workloads([], {"Job": ServerError(401, "Unauthorized")}), None, None, []))
 
