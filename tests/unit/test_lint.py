@@ -3,6 +3,7 @@ and the gather of the cluster's workloads."""
 
 import json
 from importlib import resources
+from pathlib import Path
 
 import pytest
 import yaml
@@ -255,3 +256,31 @@ def test_errors_are_one_line_with_the_documented_exit_code(args, stdin, code, wo
 
     assert result.returncode == code
     assert len(result.stderr.strip().splitlines()) == 1 and words in result.stderr, result.stderr
+
+
+# --- the examples and fixtures ----------------------------------------------------------------------------
+
+EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.yaml"))
+REALCASES = sorted(p for p in (Path(__file__).parents[1] / "fixtures" / "realcases").glob("*.json")
+                   if not p.name.endswith(".expected.json"))
+# Their Job or CronJob templates keep a helper in spec.containers, told by nothing to exit.
+LEGACY_JOBS = {"01-cronjob-legacy-sidecar-race.yaml", "03-pi-job-legacy-sidecar.yaml",
+               "01-legacy-slow-sidecar-app-crash-cronjob.json"}
+
+
+@pytest.mark.parametrize("path", EXAMPLES + REALCASES, ids=lambda p: p.name)
+def test_only_templates_with_a_legacy_helper_in_a_job_are_findings_of_warning_or_above(path):
+    result = lint_manifests(without_owned(read_manifests([str(path)])), strict=True)
+
+    serious = {(f.code, f.severity) for f in result.findings() if f.severity != "info"}
+    assert serious == ({("job-template-legacy-sidecar", "error")} if path.name in LEGACY_JOBS else set())
+    assert result.objects
+
+
+def test_a_kubelet_too_old_example_against_its_cluster_version():
+    manifests = without_owned(read_manifests([str(Path(__file__).parents[2] / "examples" / "08-kubelet-too-old.yaml")]))
+
+    result = lint_manifests(manifests, (1, 28), strict=True)
+
+    assert {(o.kind, f.code) for o in result.objects for f in o.findings if f.severity == "error"} == {
+        ("Job", "native-sidecars-unsupported")}
