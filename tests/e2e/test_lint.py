@@ -64,9 +64,10 @@ def test_the_sarif_of_the_rendered_chart_validates_and_points_at_the_chart_files
     assert result.code == 0, result.stderr
     sarif = json.loads(result.stdout)
     jsonschema.Draft4Validator(sarif_schema()).validate(sarif)
-    located = {(r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
+    located = {(r["ruleId"], r["level"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
                for r in sarif["runs"][0]["results"]}
-    assert ("job-template-legacy-sidecar", "shop/templates/migrate-hook.yaml") in located
+    assert located == {("job-template-legacy-sidecar", "error", "shop/templates/migrate-hook.yaml"),
+                       ("legacy-sidecar", "note", "shop/templates/deployment.yaml")}
 
 
 def test_lint_all_namespaces_reads_only_workloads(cluster, kube, run_plugin, ns):
