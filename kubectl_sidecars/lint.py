@@ -6,6 +6,7 @@ Job or CronJob by the Job-scope rules, with no status and no pods."""
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from typing import Iterable, Iterator, List, Optional, Tuple
 
 from kubectl_sidecars.engine import _isolated, job_findings, template_findings, worst_severity
@@ -193,8 +194,17 @@ def job_spec(obj: dict) -> Optional[JobView]:
     return None
 
 
+def _judged(obj: dict, template: dict, path: str, hook: Optional[str], kube_version: Optional[Tuple[int, int]],
+            snapshot: Snapshot) -> List[Finding]:
+    metadata = obj.get("metadata") or {}
+    view = build_manifest_template(obj.get("kind") or "", metadata.get("namespace") or "", metadata.get("name") or "",
+                                   template, path, hook, kube_version)
+    job = job_spec(obj)
+    return template_findings(view, snapshot) + (job_findings(job, snapshot, {}) if job is not None else [])
+
+
 def lint_manifests(manifests: Iterable[Manifest], kube_version: Optional[Tuple[int, int]] = None,
-         notes: Optional[List[str]] = None, strict: Optional[bool] = None) -> LintResult:
+                   notes: Optional[List[str]] = None, strict: Optional[bool] = None) -> LintResult:
     """Each object holding a pod template, with its findings worst first. An object that fails the typed
     boundary stops the run with exit 4 when it was read from a file (as -f does everywhere) and is a note when
     the cluster handed it over; an object whose judging raises is a note, and the others are judged."""
@@ -214,16 +224,9 @@ def lint_manifests(manifests: Iterable[Manifest], kube_version: Optional[Tuple[i
             continue
         if held is None:
             continue
-        metadata = obj.get("metadata") or {}
-        kind, namespace, name = obj.get("kind"), metadata.get("namespace") or "", metadata.get("name") or ""
-        hook = (metadata.get("annotations") or {}).get(HELM_HOOK)
-
-        def judged(template=held[0], path=held[1], kind=kind, namespace=namespace, name=name, hook=hook, obj=obj):
-            view = build_manifest_template(kind, namespace, name, template, path, hook, kube_version)
-            found = template_findings(view, snapshot)
-            job = job_spec(obj)
-            return found + (job_findings(job, snapshot, {}) if job is not None else [])
-        findings = _isolated(f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}", judged, [],
-                             result.notes, strict)
+        kind, namespace, name = _key(obj)
+        hook = (obj["metadata"].get("annotations") or {}).get(HELM_HOOK)
+        findings = _isolated(f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}",
+                             partial(_judged, obj, *held, hook, kube_version, snapshot), [], result.notes, strict)
         result.objects.append(LintedObject(kind, namespace, name, manifest.source, manifest.line, hook, findings))
     return result
