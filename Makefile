@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-CONTROL_PLANE := bash hack/build-control-plane.sh etcd kubernetes krew
+CONTROL_PLANE := bash hack/build-control-plane.sh etcd kubernetes krew helm
 
 .PHONY: test unit e2e lint deps control-plane dist clean
 

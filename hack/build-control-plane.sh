@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the end-to-end test control plane (kube-apiserver, kubectl, etcd) and krew from their Go modules.
+# Builds the end-to-end test control plane (kube-apiserver, kubectl, etcd), krew and helm from their Go modules.
 # Binaries are cached by version under ~/.cache/kubectl-sidecars, so only the first run pays the build.
 # Prints the directory holding the binaries of each component on stdout, as NAME=DIR lines.
 set -euo pipefail
@@ -7,6 +7,7 @@ set -euo pipefail
 K8S_VERSION=${K8S_VERSION:-v1.36.3}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
 KREW_VERSION=${KREW_VERSION:-v0.5.0}
+HELM_VERSION=${HELM_VERSION:-v3.20.2}
 CACHE=${KUBECTL_SIDECARS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-sidecars}
 export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=local
 
@@ -73,44 +74,54 @@ for req in json.load(sys.stdin)["Require"]:
   echo "kubernetes=$out"
 }
 
-build_etcd() {
-  local out=$CACHE/etcd-$ETCD_VERSION
-  if [ -x "$out/etcd" ]; then echo "etcd=$out"; return; fi
-  need_go etcd
-  log "building etcd $ETCD_VERSION"
+# build_tool NAME DIR MODULE@VERSION LDFLAGS OUTPUT PACKAGE...: builds the main PACKAGEs of one module into DIR
+# (OUTPUT: bin/ names each binary after its package, bin/NAME names the only one). A wrapper module requiring
+# the tag rather than `go install pkg@version`: the proxy serves the tags of krew and helm but not their
+# version lists, which `go install` asks for.
+build_tool() {
+  local name=$1 out=$2 module=$3 ldflags=$4 output=$5
+  shift 5
+  need_go "$name"
+  log "building $name ${module##*@}"
   (
-    new_module etcd
-    go mod edit -require="go.etcd.io/etcd/server/v3@$ETCD_VERSION"
-    imports_file go.etcd.io/etcd/server/v3
+    new_module "$name"
+    go mod edit -require="$module"
+    imports_file "$@"
     go mod tidy >&2
     mkdir bin
-    go build -trimpath -ldflags "-s -w" -o bin/etcd go.etcd.io/etcd/server/v3 >&2
+    go build -trimpath -ldflags "$ldflags" -o "$output" "$@" >&2
     install_into "$out"
   )
+}
+
+build_etcd() {
+  local out=$CACHE/etcd-$ETCD_VERSION
+  if [ ! -x "$out/etcd" ]; then
+    build_tool etcd "$out" "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "-s -w" bin/etcd go.etcd.io/etcd/server/v3
+  fi
   echo "etcd=$out"
 }
 
 build_krew() {
   local out=$CACHE/krew-$KREW_VERSION
-  if [ -x "$out/krew" ] && [ -x "$out/validate-krew-manifest" ]; then echo "krew=$out"; return; fi
-  need_go krew
-  log "building krew $KREW_VERSION"
-  (
-    new_module krew
-    # A wrapper module rather than `go install pkg@version`: the proxy serves the tag but not krew's
-    # version list, which `go install` asks for.
-    go mod edit -require="sigs.k8s.io/krew@$KREW_VERSION"
-    imports_file sigs.k8s.io/krew/cmd/krew sigs.k8s.io/krew/cmd/validate-krew-manifest
-    go mod tidy >&2
-    mkdir bin
-    go build -trimpath -ldflags "-s -w" -o bin/ sigs.k8s.io/krew/cmd/krew sigs.k8s.io/krew/cmd/validate-krew-manifest >&2
-    install_into "$out"
-  )
+  if [ ! -x "$out/krew" ] || [ ! -x "$out/validate-krew-manifest" ]; then
+    build_tool krew "$out" "sigs.k8s.io/krew@$KREW_VERSION" "-s -w" bin/ \
+      sigs.k8s.io/krew/cmd/krew sigs.k8s.io/krew/cmd/validate-krew-manifest
+  fi
   echo "krew=$out"
 }
 
+build_helm() {
+  local out=$CACHE/helm-$HELM_VERSION
+  if [ ! -x "$out/helm" ]; then
+    build_tool helm "$out" "helm.sh/helm/v3@$HELM_VERSION" \
+      "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" bin/ helm.sh/helm/v3/cmd/helm
+  fi
+  echo "helm=$out"
+}
+
 components=("$@")
-[ ${#components[@]} -gt 0 ] || components=(etcd kubernetes krew)
+[ ${#components[@]} -gt 0 ] || components=(etcd kubernetes krew helm)
 for component in "${components[@]}"; do
   start=$SECONDS
   "build_$component"

@@ -36,14 +36,24 @@ def _source_options(command):
 
 
 def _open(params: dict):
-    from kubectl_sidecars.pipeline import open_source, resolve_namespace
-    from kubectl_sidecars.selection import Selection
+    from kubectl_sidecars.pipeline import open_source
 
+    _check_namespace_flags(params)
+    source = open_source(*(params[name] for name in SOURCE_OPTIONS))
+    return source, _selection(params, source)
+
+
+def _check_namespace_flags(params: dict) -> None:
     if params["namespace"] is not None and params["all_namespaces"]:
         raise UsageError("-n/--namespace and -A/--all-namespaces cannot be used together")
-    source = open_source(*(params[name] for name in SOURCE_OPTIONS))
+
+
+def _selection(params: dict, source):
+    from kubectl_sidecars.pipeline import resolve_namespace
+    from kubectl_sidecars.selection import Selection
+
     namespace = resolve_namespace(source, params["namespace"], params["all_namespaces"])
-    return source, Selection(namespace, (), params["label_selector"], params["field_selector"]).validate()
+    return Selection(namespace, (), params["label_selector"], params["field_selector"]).validate()
 
 
 def _guarded(command):
@@ -237,3 +247,73 @@ def explain(code):
     except KeyError:
         raise UsageError(f"unknown finding code {code!r}; `kubectl sidecars explain` lists them") from None
 
+
+
+@main.command()
+@click.argument("target", nargs=-1, metavar="[KIND NAME]")
+@_source_options
+@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml", "sarif"]), default="table",
+              show_default=True, help="Output format (sarif: SARIF 2.1.0, for code scanning).")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="never", show_default=True,
+              help="Exit with 1 when a finding of this severity or worse exists (for CI).")
+@click.option("--kube-version", help="Judge against this Kubernetes version (e.g. 1.28); "
+                                     "default: a version with native sidecars (>= 1.29) is assumed.")
+@_guarded
+def lint(target, output, fail_on, kube_version, **params):
+    """Check pod templates for sidecar problems before they run.
+
+    \b
+    -f reads manifests (files, folders, - for stdin): `helm template . | kubectl sidecars lint -f -`.
+    Without -f, the workloads of the cluster are read: Deployments, StatefulSets, DaemonSets,
+    ReplicaSets, Jobs, CronJobs and Pods without an owner (KIND NAME: one of them).
+    """
+    from kubectl_sidecars.lint import lint_manifests
+    from kubectl_sidecars.model.manifest import parse_kube_version
+    from kubectl_sidecars.render.lint import lint_document, lint_table, sarif_document
+    from kubectl_sidecars.render.structured import dump
+    from kubectl_sidecars.rules.catalog import severity_rank
+
+    version = None
+    if kube_version is not None:
+        version = parse_kube_version(kube_version)
+        if version is None:
+            raise UsageError(f"invalid --kube-version {kube_version!r}: expected MAJOR.MINOR, e.g. 1.28")
+    notes = []
+    result = lint_manifests(_manifests(params, *_target(target), notes), version, notes)
+    if output == "table":
+        if result.findings():
+            click.echo(lint_table(result, _colour(params["no_color"])))
+        else:
+            click.echo(f"No sidecar problems found in {len(result.objects)} pod template(s).", err=True)
+    else:
+        click.echo(dump(sarif_document(result) if output == "sarif" else lint_document(result),
+                        "json" if output == "sarif" else output))
+    if version is None and output == "table":
+        warn("no --kube-version: judged as for Kubernetes >= 1.29, where native sidecars are on by default")
+    for note in result.notes:
+        warn(note)
+    worst = result.worst
+    if fail_on != "never" and worst and severity_rank(worst) >= severity_rank(fail_on):
+        sys.exit(EXIT_FINDINGS)
+
+
+def _manifests(params: dict, kind, name, notes: list):
+    """What lint judges: the -f inputs (read once, by lint's reader, which keeps where each document was
+    written), the one workload named, or every workload of the selection."""
+    from kubectl_sidecars.files import FileSource
+    from kubectl_sidecars.kinds import DIAGNOSE_KINDS
+    from kubectl_sidecars.lint import Manifest, cluster_manifests, in_namespace, read_manifests, without_owned
+
+    if params["files"]:
+        _check_namespace_flags(params)
+        selection = _selection(params, FileSource([]))
+        manifests = in_namespace(without_owned(read_manifests(params["files"])), selection, files=True)
+        return manifests if kind is None else [
+            m for m in manifests if m.obj.get("kind") == DIAGNOSE_KINDS[kind] and m.obj["metadata"]["name"] == name]
+    source, selection = _open(params)
+    if kind is None:
+        return in_namespace(cluster_manifests(source, selection.namespace, selection.label_selector, notes),
+                            selection, files=False)
+    if selection.namespace is None:
+        raise UsageError(f"lint {kind} NAME needs one namespace: drop -A")
+    return [Manifest(dict(source.get(DIAGNOSE_KINDS[kind], selection.namespace, name), kind=DIAGNOSE_KINDS[kind]))]

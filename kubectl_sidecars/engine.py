@@ -23,6 +23,7 @@ SUPERSEDES: Dict[str, Tuple[str, ...]] = {
     "sidecar-liveness-killed": ("sidecar-crashloop", "sidecar-sigkilled"),
     "sidecar-startup-failed": ("sidecar-crashloop", "sidecar-not-ready"),
     "init-never-exits": ("init-before-sidecar",),
+    "job-template-legacy-sidecar": ("legacy-sidecar",),
 }
 _POSITION = {code: index for index, code in enumerate(CATALOG)}
 

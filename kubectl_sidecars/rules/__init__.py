@@ -3,7 +3,16 @@ the texts of `explain` and of the README's catalog table come from that catalog.
 (kubectl_sidecars/engine.py) runs them; no rule imports it."""
 
 # Importing the families registers their rules.
-from kubectl_sidecars.rules import exits, init_containers, jobs, migration, startup, termination, versions  # noqa: F401
+from kubectl_sidecars.rules import (  # noqa: F401
+    exits,
+    init_containers,
+    jobs,
+    migration,
+    startup,
+    templates,
+    termination,
+    versions,
+)
 from kubectl_sidecars.rules.catalog import CATALOG, ORDER, Finding, Rule
 
 __all__ = ["CATALOG", "Finding", "Rule", "catalog_markdown", "explain"]

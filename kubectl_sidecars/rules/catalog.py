@@ -24,6 +24,7 @@ ORDER = (
     "no-startup-probe", "init-never-exits", "mesh-init-failed", "native-sidecars-unsupported",
     "pod-failure-policy-matches-sidecar",
     "init-before-sidecar", "stuck-terminating", "legacy-sidecar", "legacy-workaround", "job-failed-by-sidecar",
+    "job-template-legacy-sidecar", "restart-policy-on-container", "drain-exceeds-grace",
 )
 
 

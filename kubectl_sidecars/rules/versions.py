@@ -1,10 +1,11 @@
 """Nodes that cannot run native sidecars: kubelets older than the feature, or that reject the pod."""
 
-from typing import Optional, Tuple
+from typing import Iterator, Optional, Tuple
 
 from kubectl_sidecars.model import PodView
-from kubectl_sidecars.model.objects import NodeView
-from kubectl_sidecars.rules.catalog import ERROR, EVENTS, NODES, PODS, WARNING, rule
+from kubectl_sidecars.model.manifest import ManifestTemplate, as_manifest
+from kubectl_sidecars.model.objects import NodeView, PodTemplateView
+from kubectl_sidecars.rules.catalog import ERROR, EVENTS, LIVE_POD, NODES, POD_TEMPLATE, PODS, WARNING, rule
 from kubectl_sidecars.rules.common import event_line, named, pod_events
 from kubectl_sidecars.snapshot import Snapshot
 
@@ -12,6 +13,7 @@ from kubectl_sidecars.snapshot import Snapshot
 # (pkg/kubelet/lifecycle: InitContainerRestartPolicyForbidden); "SidecarForbidden" is accepted as well.
 FORBIDDEN_REASONS = ("InitContainerRestartPolicyForbidden", "SidecarForbidden")
 FORBIDDEN_MESSAGE = "may not have a non-default restartPolicy"
+NATIVE_SIDECARS = (1, 29)  # beta and on by default; 1.28 had them alpha, behind the SidecarContainers gate
 
 
 def kubelet_version(node: Optional[NodeView]) -> Optional[Tuple[int, int, str]]:
@@ -29,11 +31,16 @@ from 1.29, alpha and off by default in 1.28 (feature gate SidecarContainers), GA
 feature rejects such pods (reason SidecarForbidden) or, older still, ignores the field and runs the sidecar as a
 plain init container that never exits. The API server may be newer than the nodes (version skew), so a pod can
 be accepted and still land on a node that cannot run it. Istio 1.27 only turns native sidecars on where every
-kubelet is >= 1.33 for this reason.""",
+kubelet is >= 1.33 for this reason. `lint --kube-version` judges pod templates against the target cluster the
+same way: below 1.28 the API server does not know the field, and 1.28 has it off by default.""",
       remedy="""
 Upgrade the node pool to kubelet >= 1.29 (or enable the SidecarContainers gate on 1.28 kubelets), or keep these
-pods off older nodes with a nodeSelector/nodeAffinity on a label of the upgraded pool.""", reads=(PODS, EVENTS, NODES))
+pods off older nodes with a nodeSelector/nodeAffinity on a label of the upgraded pool.""", reads=(PODS, EVENTS, NODES),
+      judges=(LIVE_POD, POD_TEMPLATE))
 def native_sidecars_unsupported(rule, pod: PodView, snapshot: Snapshot):
+    if isinstance(pod, PodTemplateView):  # lint: the version comes from --kube-version
+        yield from unsupported_by_version(rule, pod)
+        return
     target = pod.sidecars[0].name if pod.sidecars else None
     forbidden = pod_events(snapshot, pod, FORBIDDEN_REASONS)
     forbidden += [e for e in pod_events(snapshot, pod) if FORBIDDEN_MESSAGE in e.message
@@ -76,3 +83,32 @@ def native_sidecars_unsupported(rule, pod: PodView, snapshot: Snapshot):
                    "gate there (alpha, off by default), and whether it is on cannot be seen from the API; the "
                    "pod's sidecars have not started.")
         yield rule.finding(target, message, evidence=evidence, severity=WARNING)
+
+
+def assumed_version(template: ManifestTemplate) -> str:
+    """How a message names the Kubernetes version it judged against."""
+    if template.kube_version is None:
+        return "Kubernetes >= 1.29 assumed (no --kube-version)"
+    return "Kubernetes {}.{} (--kube-version)".format(*template.kube_version)
+
+
+def unsupported_by_version(rule, template: PodTemplateView) -> Iterator:
+    """native-sidecars-unsupported for a template judged against --kube-version (nothing without it: the
+    version is then assumed to have them, which every message of lint says)."""
+    template = as_manifest(template)
+    version = template.kube_version
+    if not template.sidecars or version is None or version >= NATIVE_SIDECARS:
+        return
+    names = named(c.name for c in template.sidecars)
+    text = "{}.{}".format(*version)
+    if version < (1, 28):
+        message = (f"Kubernetes {text} predates native sidecars: its API server does not know restartPolicy on "
+                   f"initContainers and rejects the field (strict field validation) or drops it, so {names} would "
+                   "run as plain init containers that never exit and the pods would stay in Init.")
+    else:
+        message = (f"Kubernetes 1.28 has native sidecars only behind the SidecarContainers feature gate (alpha, off "
+                   f"by default): unless the gate is on in the API server and every kubelet, the API server drops "
+                   f"restartPolicy from {names}, which then run as plain init containers that never exit.")
+    yield rule.finding(template.sidecars[0].name, message,
+                       evidence=[f"native sidecars: {names}", f"--kube-version {text}"])
+

@@ -136,14 +136,15 @@ class PluginResult(NamedTuple):
 def run_plugin(cluster):
     """Runs `kubectl sidecars ARGS` through kubectl's plugin dispatch; returns (code, stdout, stderr).
 
-    kubeconfig defaults to the read-only plugin user; env entries are added, or removed when None.
+    kubeconfig defaults to the read-only plugin user; env entries are added, or removed when None; input is
+    written to the plugin's stdin.
     """
     scripts = Path(sys.executable).parent
     if not (scripts / "kubectl-sidecars").exists():
         pytest.skip(f"kubectl-sidecars is not installed in {scripts}: run `pip install -e .`")
     default_kubeconfig = cluster.plugin_kubeconfig()
 
-    def run(*args, kubeconfig=None, env=None, timeout=60):
+    def run(*args, kubeconfig=None, env=None, timeout=60, input=None):
         kubeconfig = Path(kubeconfig or default_kubeconfig)
         if cluster.kubeconfig_user(kubeconfig) == PLUGIN_USER and not offline(args):
             cluster.plugin_runs += 1
@@ -159,7 +160,7 @@ def run_plugin(cluster):
             else:
                 full_env[key] = value
         proc = subprocess.run([str(cluster.kubectl), "sidecars", *map(str, args)], env=full_env,
-                              capture_output=True, text=True, timeout=timeout)
+                              capture_output=True, text=True, timeout=timeout, input=input)
         return PluginResult(proc.returncode, proc.stdout, proc.stderr)
 
     return run

@@ -162,6 +162,11 @@ def test_diagnose_completes_kinds_first():
     assert values(complete(["diagnose", "c"])) == ["cronjob"]
 
 
+def test_lint_completes_kinds_and_its_outputs():
+    assert values(complete(["lint", "d"])) == ["deployment", "daemonset"]
+    assert values(complete(["lint", "-o", ""])) == ["table", "json", "yaml", "sarif"]
+
+
 # --- values from the kubeconfig and the cluster -------------------------------------------------------------
 
 def test_contexts_from_the_kubeconfig_on_the_line(kubeconfig):
