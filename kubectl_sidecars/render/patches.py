@@ -31,11 +31,14 @@ def to_yaml(value) -> str:
             text = yaml.dump(value, Dumper=_dumper(), **options)
         except UnicodeEncodeError:  # libyaml takes UTF-8 only; PyYAML's emitter escapes a lone surrogate
             text = yaml.dump(value, Dumper=_dumper(pure_python=True), **options)
+        if len(_WRITTEN) >= _REMEMBERED:
+            _WRITTEN.clear()
         _WRITTEN[key] = text.rstrip("\n")
     return _WRITTEN[key]
 
 
 _WRITTEN: Dict[str, str] = {}
+_REMEMBERED = 4096  # texts kept at most: memory stays flat over any number of pods
 
 
 def where(patch: Patch) -> str:

@@ -1,10 +1,11 @@
 """The human report of `kubectl sidecars diagnose`: Job verdicts first, then each pod and its findings
 (what was seen, what it means, the fix). Everything from the cluster goes through sanitize.clean()."""
 
+import functools
 import re
 import textwrap
 from datetime import datetime
-from typing import Callable, Dict, Iterable, List
+from typing import Callable, Dict, Iterable, List, Tuple
 
 from colorama import Fore
 
@@ -28,9 +29,15 @@ def _wrap(text: str, indent: str) -> List[str]:
         if YAMLISH.match(raw) or len(indent) + len(raw) <= WIDTH:
             lines.append(indent + raw)
             continue
-        lines += textwrap.wrap(raw, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
-                               break_long_words=False, break_on_hyphens=False)
+        lines += _wrapped(raw, indent)
     return lines
+
+
+@functools.lru_cache(maxsize=4096)
+def _wrapped(line: str, indent: str) -> Tuple[str, ...]:
+    """Titles and remedies come back pod after pod: each is wrapped once."""
+    return tuple(textwrap.wrap(line, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
+                               break_long_words=False, break_on_hyphens=False))
 
 
 def clean_lines(text: str) -> List[str]:
