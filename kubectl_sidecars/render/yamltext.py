@@ -397,9 +397,21 @@ def sequence_item(value, anchors: Optional[Anchors] = None) -> str:
     that "key:\\n" + the items' texts is pyyaml_dump({"key": items}). Anchors are numbered on from
     `anchors` (one per sequence, shared by its items); no container may be shared between two items (the
     first would need an anchor before the second is known)."""
+    anchors = anchors or Anchors()
+    named_before = anchors.named
     try:
-        writer = _Writer(value, anchors or Anchors())
+        writer = _Writer(value, anchors)
         _item(writer, value)
     except _Unusual:
-        return pyyaml_dump({"a": [value]})[len("a:\n"):]
+        return _numbered_after(value, named_before)
     return writer.text()
+
+
+def _numbered_after(value, named_before: int) -> str:
+    """PyYAML's text of `value` as an item of a top-level sequence, its anchors numbered after
+    `named_before` others: that many shared empty lists go first (`- - &idNNN []` then `  - *idNNN`), and
+    their text is cut off."""
+    shared = [[] for _ in range(named_before)]
+    written = pyyaml_dump({"a": [[empty, empty] for empty in shared] + [value]})
+    return written[len("a:\n") + sum(len("- - &id%03d []\n  - *id%03d\n" % (number, number))
+                                      for number in range(1, named_before + 1)):]

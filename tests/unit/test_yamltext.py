@@ -107,6 +107,13 @@ def test_items_written_one_by_one_make_pyyamls_sequence(items):
     assert "pods:\n" + "".join(sequence_item(item, anchors) for item in items) == pyyaml_dump({"pods": items})
 
 
+def test_an_item_left_to_pyyaml_keeps_the_numbering_of_the_anchors_before_it():
+    shared_list, shared_mapping = [], {"": None}  # an empty key is written `? ''`: PyYAML writes that item
+    items = [[shared_list, shared_list], [shared_mapping, shared_mapping]]
+    anchors = Anchors()
+    assert "pods:\n" + "".join(sequence_item(item, anchors) for item in items) == pyyaml_dump({"pods": items})
+
+
 @PROFILE
 @given(st.lists(text, min_size=1, max_size=4), st.integers(0, 6), st.integers(1, 90))
 def test_strings_fold_as_pyyaml_folds_them_at_any_depth_and_column(values, depth, key_length):
