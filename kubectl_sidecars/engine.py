@@ -108,7 +108,7 @@ def job_key(pod: PodView) -> Optional[Tuple[str, str]]:
 Result = TypeVar("Result")
 
 
-def _isolated(what: str, work: Callable[[], Result], fallback: Result, notes: List[str], strict: bool) -> Result:
+def isolated(what: str, work: Callable[[], Result], fallback: Result, notes: List[str], strict: bool) -> Result:
     """The one place where a failure to judge one object is contained: a note, and the others go on."""
     try:
         return work()
@@ -140,7 +140,7 @@ class Judgement:
 
     def pods(self, pods: Iterable[PodView]) -> Iterator[Tuple[PodView, List[Finding]]]:
         for pod in pods:
-            findings: List[Finding] = [] if pod.unreadable else _isolated(  # shown with why, never judged
+            findings: List[Finding] = [] if pod.unreadable else isolated(  # shown with why, never judged
                 f"pod {pod.namespace}/{pod.name}", lambda pod=pod: _pod_findings(pod, self.snapshot, self._pod_rules),
                 [], self.notes, self.strict)
             self._note_worst(findings)
@@ -164,7 +164,7 @@ class Judgement:
 
             def verdict(job=job) -> JobVerdict:
                 return job_verdict(job, snapshot, job_findings(job, snapshot, self.found, self.rules), self.found)
-            judged = _isolated(f"Job {job.namespace}/{job.name}", verdict, None, self.notes, self.strict)
+            judged = isolated(f"Job {job.namespace}/{job.name}", verdict, None, self.notes, self.strict)
             if judged is not None:
                 self._verdicts.append(judged)
                 self._by_job[(judged.namespace, judged.name)] = judged.findings

@@ -84,7 +84,7 @@ def _yaml_documents(text: str) -> Iterator:
         loader.dispose()
 
 
-def _documents(text: str, source: str) -> List[dict]:
+def parse_documents(text: str, source: str) -> List[dict]:
     stripped = text.lstrip()
     try:
         if stripped.startswith(("{", "[")):
@@ -111,7 +111,7 @@ def _documents(text: str, source: str) -> List[dict]:
         raise InputError(f"{source}: not valid JSON or YAML{where}: {problem}") from None
 
 
-def _flatten(document, source: str, where: str = "") -> Iterator[dict]:
+def flatten_objects(document, source: str, where: str = "") -> Iterator[dict]:
     """Objects of a document, Lists opened; each object checked against the typed boundary (model.shape)."""
     if not isinstance(document, dict) or "kind" not in document:
         raise InputError(f"{source}: {where}not a Kubernetes object (no 'kind'); expected what "
@@ -124,7 +124,7 @@ def _flatten(document, source: str, where: str = "") -> Iterator[dict]:
         for index, item in enumerate(items or []):
             if isinstance(item, dict) and "kind" not in item and kind != "List":
                 item = dict(item, kind=kind[:-len("List")])
-            yield from _flatten(item, source, f"{where}items[{index}]: ")
+            yield from flatten_objects(item, source, f"{where}items[{index}]: ")
         return
     found = problem(document)
     if found is not None:
@@ -132,7 +132,7 @@ def _flatten(document, source: str, where: str = "") -> Iterator[dict]:
     yield document
 
 
-def _read(path: str) -> str:
+def read_input(path: str) -> str:
     """The text of one input; bytes that are not UTF-8 decode as U+FFFD, as kubectl's would show."""
     try:
         if path == "-":
@@ -150,7 +150,7 @@ def _read(path: str) -> str:
     return data.decode("utf-8", "replace") if isinstance(data, bytes) else data
 
 
-def _expand(paths: Iterable[str]) -> Iterator[str]:
+def expand_paths(paths: Iterable[str]) -> Iterator[str]:
     for path in paths:
         if path != "-" and os.path.isdir(path):
             try:
@@ -169,10 +169,10 @@ def _expand(paths: Iterable[str]) -> Iterator[str]:
 def load_objects(paths: Iterable[str]) -> List[dict]:
     """Every object of every input, lists flattened, in input order."""
     objects: List[dict] = []
-    for path in _expand(paths):
+    for path in expand_paths(paths):
         source = "stdin" if path == "-" else path
-        for document in _documents(_read(path), source):
-            objects.extend(_flatten(document, source))
+        for document in parse_documents(read_input(path), source):
+            objects.extend(flatten_objects(document, source))
     return objects
 
 

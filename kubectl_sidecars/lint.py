@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 from functools import partial
 from typing import Iterable, Iterator, List, Optional, Tuple
 
-from kubectl_sidecars.engine import _isolated, job_findings, template_findings, worst_severity
+from kubectl_sidecars.engine import isolated, job_findings, template_findings, worst_severity
 from kubectl_sidecars.errors import ApiError, InputError, debugging
-from kubectl_sidecars.files import _documents, _expand, _flatten, _read
+from kubectl_sidecars.files import expand_paths, flatten_objects, parse_documents, read_input
 from kubectl_sidecars.kube.reader import RESOURCES, ServerError
 from kubectl_sidecars.model.manifest import HELM_HOOK, build_manifest_template
 from kubectl_sidecars.model.objects import JobView, build_job_view
@@ -84,12 +84,12 @@ def _pieces(text: str) -> Iterator[Tuple[str, int, Optional[str]]]:
 def read_manifests(paths: Iterable[str]) -> Iterator[Manifest]:
     """Every object of the -f inputs with where it was written. The documents are read by files.py's loader
     (its safe YAML, alias budget, typed boundary and error words: a malformed input stops with exit 4)."""
-    for path in _expand(paths):
+    for path in expand_paths(paths):
         name = "stdin" if path == "-" else path
-        for piece, line, chart_file in _pieces(_read(path)):
+        for piece, line, chart_file in _pieces(read_input(path)):
             where = name if line == 1 else f"{name} (the document at line {line})"
-            for document in _documents(piece, where):
-                for obj in _flatten(document, where):
+            for document in parse_documents(piece, where):
+                for obj in flatten_objects(document, where):
                     yield Manifest(obj, chart_file or name, None if chart_file else line)
 
 
@@ -226,7 +226,7 @@ def lint_manifests(manifests: Iterable[Manifest], kube_version: Optional[Tuple[i
             continue
         kind, namespace, name = _key(obj)
         hook = (obj["metadata"].get("annotations") or {}).get(HELM_HOOK)
-        findings = _isolated(f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}",
+        findings = isolated(f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}",
                              partial(_judged, obj, *held, hook, kube_version, snapshot), [], result.notes, strict)
         result.objects.append(LintedObject(kind, namespace, name, manifest.source, manifest.line, hook, findings))
     return result
