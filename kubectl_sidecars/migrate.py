@@ -193,7 +193,7 @@ def workload_of(pod: dict, owners: Dict[Tuple[str, str, str], dict]) -> Optional
         return None
     key = (owner["kind"], namespace, owner["name"])
     above = controller_reference((owners.get(key) or {}).get("metadata") or {})
-    if above:
+    if above and above["kind"] in ("CronJob", "Deployment"):
         return above["kind"], namespace, above["name"]
     if owner["kind"] == "ReplicaSet" and "-" in owner["name"]:
         return "Deployment", namespace, owner["name"].rsplit("-", 1)[0]
@@ -398,6 +398,10 @@ class Planner:
         migrated = self._switch(migration, view, template, injections)
         migrated += self._move(migration, view, template, {i.injector.container for i in injections})
         if migrated:
+            maker = controller_reference(metadata)
+            if maker:
+                migration.steps.append(Step(PERSON, f"{kind} {name} is made by {maker['kind']} {maker['name']}: "
+                                                    "make the same change in the template it is made from"))
             self._rewrite_apps(migration, view, template)
             self._failure_policy(migration, view, migrated)
             if kind == "Job":
@@ -465,8 +469,9 @@ class Planner:
                                       f"switch needs {injector.reads_it}")
             return
         if injection.version < injector.minimum and injector is not LINKERD:
-            self.preflight.append(f"{migration.title}: {injector.name} {injection.version_text} cannot switch: "
-                                  f"the annotation needs {injector.reads_it}; upgrade it first")
+            seen = "{}.{}".format(*injection.version)
+            self.preflight.append(f"{migration.title}: {injector.name} {seen} ({injection.version_text}) cannot "
+                                  f"switch: the annotation needs {injector.reads_it}; upgrade it first")
 
     def _move(self, migration: Migration, view: ManifestTemplate, template: dict, injected: set) -> List[str]:
         """Every helper written into the manifest, moved to initContainers as a native sidecar."""
