@@ -376,9 +376,9 @@ def migrate(target, output, as_patch, as_diff, kube_version, **params):
         manifests = list(_cluster_manifests(source, selection, kind, name, notes))
         if version is None:
             version, nodes = cluster_versions(source, notes)
-    plan = plan_migrations(manifests, [m.obj for m in evidence], version, nodes)
+    plan = plan_migrations(manifests, [m.obj for m in evidence], version, nodes, notes)
     _write(diff_text(plan) if as_diff else patches_text(plan) if as_patch else objects_text(plan, output))
     for line in summary_lines(plan):
         click.echo(line, err=True)
-    for note in notes:
+    for note in plan.notes:
         warn(note)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from kubectl_sidecars.errors import ApiError
-from kubectl_sidecars.lint import Manifest, _status_of, job_spec, pod_template
+from kubectl_sidecars.lint import Manifest, _status_of, checked_template, job_spec, pod_template
 from kubectl_sidecars.model.classify import EVIDENCE_KINDS, classify
 from kubectl_sidecars.model.manifest import HELM_HOOK, ManifestTemplate, build_manifest_template, parse_kube_version
 from kubectl_sidecars.model.objects import NodeView, build_node_view
@@ -370,9 +370,12 @@ class Planner:
                     self.injected.setdefault(home, []).extend(injections_in_pod(obj))
         self.preflight: List[str] = []
 
-    def plan(self, manifests: Iterable[Manifest]) -> Plan:
+    def plan(self, manifests: Iterable[Manifest], notes: Optional[List[str]] = None) -> Plan:
+        notes = [] if notes is None else notes  # the reader adds notes as it goes
         migrations, unchanged = [], []
         for manifest in manifests:
+            if checked_template(manifest, notes) is None:
+                continue
             migration = self.migrate(manifest)
             if migration is None:
                 continue
@@ -381,7 +384,7 @@ class Planner:
             else:
                 migrations.append(migration)
         self.preflight[:0] = self._versions(migrations)
-        return Plan(migrations, unchanged, list(dict.fromkeys(self.preflight)), self.kube_version)
+        return Plan(migrations, unchanged, list(dict.fromkeys(self.preflight)), self.kube_version, notes)
 
     def migrate(self, manifest: Manifest) -> Optional[Migration]:
         before = cleaned(manifest.obj)
@@ -584,5 +587,6 @@ def cluster_versions(source, notes: List[str]) -> Tuple[Optional[Tuple[int, int]
 
 
 def plan_migrations(manifests: Iterable[Manifest], evidence: Iterable[dict] = (),
-                    kube_version: Optional[Tuple[int, int]] = None, nodes: Iterable[NodeView] = ()) -> Plan:
-    return Planner(kube_version, nodes, evidence).plan(manifests)
+                    kube_version: Optional[Tuple[int, int]] = None, nodes: Iterable[NodeView] = (),
+                    notes: Optional[List[str]] = None) -> Plan:
+    return Planner(kube_version, nodes, evidence).plan(manifests, notes)

@@ -375,3 +375,17 @@ def test_the_kube_version_is_checked():
 
     assert result.returncode == 0
     assert "  - Kubernetes 1.27 cannot run native sidecars" in result.stderr
+
+
+def test_a_malformed_template_is_an_input_error_from_a_file_and_a_note_from_the_cluster(tmp_path):
+    rollout = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": {"name": "web"},
+               "spec": {"template": {"spec": {"containers": [{"name": "web", "ports": "8080"}]}}}}
+    path = tmp_path / "rollout.yaml"
+    path.write_text(yaml.safe_dump(rollout))
+
+    from_file = cli("migrate", "-f", str(path))
+    notes = []
+    from_cluster = plan_migrations([Manifest(rollout)], notes=notes)
+
+    assert from_file.returncode == 4 and from_file.stderr.startswith(f"error: {path}: Rollout web")
+    assert from_cluster.migrations == [] and notes[0].startswith("Rollout web could not be read")
