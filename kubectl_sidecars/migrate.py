@@ -31,6 +31,9 @@ LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 JOB_SELECTOR_LABELS = ("controller-uid", "batch.kubernetes.io/controller-uid", "job-name",
                        "batch.kubernetes.io/job-name")
 INJECTED = EVIDENCE_KINDS[0]
+# A helper is moved when its name or image says what it is; the default-container annotation alone (any other
+# container of the pod) or how it behaved is not enough to take an app container out of the app's lifecycle.
+NAMED_HELPER = EVIDENCE_KINDS[2:4]
 
 MOVED, SWITCHED, REWRITTEN, FLAGGED, PERSON = "moved", "switched", "rewritten", "flag added", "needs a person"
 
@@ -435,7 +438,6 @@ class Planner:
         concerned = []
         for injection in injections:
             injector = injection.injector
-            concerned.append(injector.container or injection.how.split(" ", 1)[0])
             if injector.switch is None:
                 migration.steps.append(Step(PERSON, f"{injection.how}: make the change in that SidecarSet (its "
                                                     "initContainers take restartPolicy: Always, "
@@ -453,6 +455,7 @@ class Planner:
             if annotations.get(key) in GO_TRUE:
                 continue
             annotations[key] = value
+            concerned.append(injector.container)
             what = ("runs the agent as an init container only: it renders the secrets once, before the app"
                     if injector is VAULT else f"{injector.container} injected as a native sidecar")
             migration.steps.append(Step(SWITCHED, f"{key}: \"{value}\" ({injector.name}, {injection.how}): {what}; "
@@ -482,6 +485,11 @@ class Planner:
         moved = []
         for container in view.legacy_sidecars:
             if container.name in injected or (container.evidence or "").startswith(INJECTED):
+                continue
+            if not (container.evidence or "").startswith(NAMED_HELPER):
+                migration.steps.append(Step(PERSON, f"{container.name} is a helper only by {container.evidence}: "
+                                                    "if it is one, move it to initContainers with restartPolicy: "
+                                                    "Always yourself"))
                 continue
             containers = spec.get("containers") or []
             entry = next(c for c in containers if c.get("name") == container.name)

@@ -389,3 +389,27 @@ def test_a_malformed_template_is_an_input_error_from_a_file_and_a_note_from_the_
 
     assert from_file.returncode == 4 and from_file.stderr.startswith(f"error: {path}: Rollout web")
     assert from_cluster.migrations == [] and notes[0].startswith("Rollout web could not be read")
+
+
+def test_a_container_marked_only_by_the_default_container_annotation_is_not_moved():
+    second = container("report", command=["./report"])
+    marked = template([APP, second])
+    marked["metadata"] = {"annotations": {"kubectl.kubernetes.io/default-container": "migrate"}}
+    plan = migrate(job(marked))
+
+    [migration] = plan.migrations
+    assert not migration.changed
+    assert steps(migration, PERSON) == ["report is a helper only by not the pod's main container "
+                                        "(kubectl.kubernetes.io/default-container: migrate): if it is one, move it to "
+                                        "initContainers with restartPolicy: Always yourself"]
+
+
+def test_the_app_keeps_its_workaround_when_its_helper_cannot_be_migrated():
+    app = container("migrate", command=["sh", "-c", "./migrate && curl -X POST localhost:15020/quitquitquit"])
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "smoke", "annotations": {
+        "kruise.io/sidecarset-hash": json.dumps({"proxies": {"sidecarList": ["envoy"]}})}},
+        "spec": {"restartPolicy": "Never", "containers": [app, container("envoy", "envoyproxy/envoy:v1.31")]}}
+
+    [migration] = migrate(pod).migrations
+
+    assert not migration.changed and steps(migration, REWRITTEN) == []
