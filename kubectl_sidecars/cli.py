@@ -359,8 +359,8 @@ def migrate(target, output, as_patch, as_diff, kube_version, **params):
     restartPolicy: Always; helpers an injector adds get the injector's own switch. Nothing is
     applied: the summary and the pre-flight list go to stderr.
     """
-    from kubectl_sidecars.lint import read_manifests
-    from kubectl_sidecars.migrate import cluster_versions, plan_migrations
+    from kubectl_sidecars.lint import Manifest, read_manifests
+    from kubectl_sidecars.migrate import cluster_namespaces, cluster_versions, plan_migrations
     from kubectl_sidecars.render.migrate import diff_text, objects_text, patches_text, summary_lines
 
     if as_patch and as_diff:
@@ -374,6 +374,7 @@ def migrate(target, output, as_patch, as_diff, kube_version, **params):
     else:
         source, selection = _open(params)
         manifests = list(_cluster_manifests(source, selection, kind, name, notes))
+        evidence = [Manifest(dict(n, kind="Namespace")) for n in cluster_namespaces(source, selection.namespace, notes)]
         if version is None:
             version, nodes = cluster_versions(source, notes)
     plan = plan_migrations(manifests, [m.obj for m in evidence], version, nodes, notes)

@@ -10,7 +10,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from kubectl_sidecars.errors import ApiError
 from kubectl_sidecars.lint import Manifest, _status_of, checked_template, job_spec, pod_template
-from kubectl_sidecars.model.classify import EVIDENCE_KINDS, classify
+from kubectl_sidecars.model.classify import EVIDENCE_KINDS, INJECTION_OFF, classify
 from kubectl_sidecars.model.manifest import HELM_HOOK, ManifestTemplate, build_manifest_template, parse_kube_version
 from kubectl_sidecars.model.objects import NodeView, build_node_view
 from kubectl_sidecars.model.owners import controller_reference
@@ -229,6 +229,31 @@ def injections_in_pod(pod: dict) -> List[Injection]:
     return found
 
 
+# Namespaces whose pods an injector fills: Istio's webhooks select namespaces labelled istio-injection=enabled or
+# istio.io/rev=REVISION (manifests/charts/istio-control/istio-discovery: the namespaceSelector of the sidecar
+# injector), Linkerd's proxy injector reads the namespace's linkerd.io/inject annotation (pkg/inject); a pod
+# template turns it off with the keys classify.INJECTION_OFF names.
+NAMESPACE_INJECTION = ((ISTIO, "labels", "istio-injection", ("enabled",)), (ISTIO, "labels", "istio.io/rev", None),
+                       (LINKERD, "annotations", "linkerd.io/inject", ("enabled", "ingress")))
+
+
+def injections_by_namespace(namespace: dict, template: ManifestTemplate) -> List[Injection]:
+    """The injectors the pod template's namespace asks for, unless the template turns them off."""
+    found = []
+    metadata = namespace.get("metadata") or {}
+    for injector, where, key, values in NAMESPACE_INJECTION:
+        value = (metadata.get(where) or {}).get(key)
+        if not isinstance(value, str) or (values is not None and value not in values):
+            continue
+        off_key, off_values = INJECTION_OFF[injector.container]
+        if any(str(source.get(off_key)).lower() in off_values for source in (template.labels, template.annotations)):
+            continue
+        if injector.container not in {c.name for c in template.containers}:
+            found.append(Injection(injector, f"namespace {metadata.get('name')} asks for it ({where[:-1]} "
+                                             f"{key}: {value})"))
+    return found
+
+
 def injections_asked(template: ManifestTemplate) -> List[Injection]:
     """Injection the pod template asks for (label or annotation), for an injector whose container is not there."""
     present = {c.name for c in template.containers}
@@ -366,6 +391,7 @@ class Planner:
         owners = {(o.get("kind") or "", (o.get("metadata") or {}).get("namespace") or "",
                    (o.get("metadata") or {}).get("name") or ""): o for o in evidence}
         self.injected: Dict[Tuple[str, str, str], List[Injection]] = {}
+        self.namespaces = {(o.get("metadata") or {}).get("name"): o for o in evidence if o.get("kind") == "Namespace"}
         for obj in evidence:
             if obj.get("kind") == "Pod":
                 home = workload_of(obj, owners)
@@ -417,6 +443,8 @@ class Planner:
 
     def _injections(self, view: ManifestTemplate, key: Tuple[str, str, str]) -> List[Injection]:
         found = injections_asked(view) + self.injected.get(key, [])
+        if key[1] in self.namespaces:
+            found += injections_by_namespace(self.namespaces[key[1]], view)
         for container in view.legacy_sidecars:
             if (container.evidence or "").startswith(INJECTED):
                 injector = next((i for i in BY_NAME.values() if i.name in container.evidence), KRUISE)
@@ -573,6 +601,17 @@ class Planner:
             found.append(f"{len(old)} node(s) run a kubelet older than 1.29, which cannot run native sidecars: "
                          f"{listed}; upgrade them or keep these pods off them")
         return found
+
+
+def cluster_namespaces(source, namespace: Optional[str], notes: List[str]) -> List[dict]:
+    """The namespace read (or all of them), for the injection they ask for; refused, a note."""
+    try:
+        return [source.get("Namespace", None, namespace)] if namespace else list(source.list("Namespace", None))
+    except ApiError as error:
+        if _status_of(error) not in (403, 404):
+            raise
+        notes.append(f"namespaces could not be read, so injection asked for by a namespace was not seen ({error})")
+        return []
 
 
 def cluster_versions(source, notes: List[str]) -> Tuple[Optional[Tuple[int, int]], List[NodeView]]:

@@ -22,7 +22,7 @@ PATHS = {"Job": "/apis/batch/v1/namespaces/{}/jobs", "CronJob": "/apis/batch/v1/
          "Pod": "/api/v1/namespaces/{}/pods", "Deployment": "/apis/apps/v1/namespaces/{}/deployments"}
 WORKLOAD_READS = {"/apis/apps/v1/deployments", "/apis/apps/v1/statefulsets", "/apis/apps/v1/daemonsets",
                   "/apis/apps/v1/replicasets", "/apis/batch/v1/jobs", "/apis/batch/v1/cronjobs", "/api/v1/pods",
-                  "/version", "/api/v1/nodes"}
+                  "/version", "/api/v1/nodes", "/api/v1/namespaces"}
 PROXY = "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.1"
 
 
@@ -170,3 +170,14 @@ def test_nodes_that_cannot_run_native_sidecars_are_in_the_preflight_list(kube, r
 
     assert "e2e-old-node (v1.28.15)" in summary
 
+
+
+def test_a_live_job_in_a_namespace_istio_injects_is_switched(kube, run_plugin, ns):
+    kube.api.patch(f"/api/v1/namespaces/{ns}", {"metadata": {"labels": {"istio-injection": "enabled"}}})
+    kube.job(ns, "report", [container("report", command=["./report"])])
+
+    [job], summary = migrated(run_plugin, "job", "report", "-n", ns)
+
+    assert job["spec"]["template"]["metadata"]["annotations"] == {"sidecar.istio.io/nativeSidecar": "true"}
+    assert f"namespace {ns} asks for it (label istio-injection: enabled)" in summary
+    assert "selector" not in job["spec"] and "uid" not in job["metadata"] and "status" not in job

@@ -413,3 +413,19 @@ def test_the_app_keeps_its_workaround_when_its_helper_cannot_be_migrated():
     [migration] = migrate(pod).migrations
 
     assert not migration.changed and steps(migration, REWRITTEN) == []
+
+
+@pytest.mark.parametrize("opt_out, switched", [({}, True), ({"sidecar.istio.io/inject": "false"}, False)])
+def test_a_namespace_with_istio_injection_gets_its_jobs_switched_unless_they_opt_out(opt_out, switched):
+    obj = job(template([APP]))
+    obj["spec"]["template"]["metadata"] = {"labels": opt_out}
+    namespace = {"apiVersion": "v1", "kind": "Namespace",
+                 "metadata": {"name": obj["metadata"]["namespace"], "labels": {"istio-injection": "enabled"}}}
+
+    plan = plan_migrations([Manifest(obj, "test.yaml", 1)], [namespace, obj])
+
+    annotations = [(m.after["spec"]["template"]["metadata"].get("annotations") or {}) for m in plan.migrations]
+    assert annotations == ([{"sidecar.istio.io/nativeSidecar": "true"}] if switched else [])
+    if switched:
+        assert f"namespace {namespace['metadata']['name']} asks for it (label istio-injection: enabled)" in \
+            steps(plan.migrations[0], SWITCHED)[0]
