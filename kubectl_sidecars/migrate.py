@@ -128,7 +128,6 @@ class Plan:
     migrations: List[Migration]
     unchanged: List[str]           # objects with a pod template and nothing legacy in it
     preflight: List[str]
-    kube_version: Optional[Tuple[int, int]]
     notes: List[str] = field(default_factory=list)
 
 
@@ -413,7 +412,7 @@ class Planner:
             else:
                 migrations.append(migration)
         self.preflight[:0] = self._versions(migrations)
-        return Plan(migrations, unchanged, list(dict.fromkeys(self.preflight)), self.kube_version, notes)
+        return Plan(migrations, unchanged, list(dict.fromkeys(self.preflight)), notes)
 
     def migrate(self, manifest: Manifest) -> Optional[Migration]:
         before = cleaned(manifest.obj)
