@@ -4,6 +4,7 @@ injector, whose own switch is set on the pod template; the app's legacy workarou
 unambiguous. What the plan cannot settle is said, never guessed. Pure: the objects come in, the plan goes out."""
 
 import copy
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
@@ -451,12 +452,11 @@ class Planner:
                 found.append(Injection(injector, f"{container.name} {container.evidence}", version, text,
                                        written_in=True))
         unique: Dict[str, Injection] = {}
-        for injection in found:  # one per injector: the one that knows its version, else the first
-            kept = unique.get(injection.injector.name)
-            if kept is None or (kept.version is None and injection.version is not None):
-                unique[injection.injector.name] = Injection(injection.injector, injection.how, injection.version,
-                                                            injection.version_text,
-                                                            injection.written_in or bool(kept and kept.written_in))
+        for injection in found:  # one per injector, with a version if any of them shows one
+            kept = unique.setdefault(injection.injector.name, dataclasses.replace(injection))
+            if kept.version is None and injection.version is not None:
+                kept.version, kept.version_text = injection.version, injection.version_text
+            kept.written_in = kept.written_in or injection.written_in
         return list(unique.values())
 
     def _switch(self, migration: Migration, view: ManifestTemplate, template: dict,

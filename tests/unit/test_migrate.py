@@ -429,3 +429,13 @@ def test_a_namespace_with_istio_injection_gets_its_jobs_switched_unless_they_opt
     if switched:
         assert f"namespace {namespace['metadata']['name']} asks for it (label istio-injection: enabled)" in \
             steps(plan.migrations[0], SWITCHED)[0]
+
+
+def test_an_injected_proxy_written_in_is_named_for_a_person_however_the_injection_was_asked():
+    injected = template([APP, container("istio-proxy", "istio/proxyv2")])
+    injected["metadata"] = {"labels": {"sidecar.istio.io/inject": "true"},
+                            "annotations": {"sidecar.istio.io/status": json.dumps({"containers": ["istio-proxy"]})}}
+    migration = only(job(injected))
+
+    assert [c["name"] for c in spec_of(migration.after)["containers"]] == ["migrate", "istio-proxy"]
+    assert any("written into this manifest" in text for text in steps(migration, PERSON))
