@@ -268,16 +268,11 @@ def lint(target, output, fail_on, kube_version, **params):
     ReplicaSets, Jobs, CronJobs and Pods without an owner (KIND NAME: one of them).
     """
     from kubectl_sidecars.lint import lint_manifests
-    from kubectl_sidecars.model.manifest import parse_kube_version
     from kubectl_sidecars.render.lint import lint_document, lint_table, sarif_document
     from kubectl_sidecars.render.structured import dump
     from kubectl_sidecars.rules.catalog import severity_rank
 
-    version = None
-    if kube_version is not None:
-        version = parse_kube_version(kube_version)
-        if version is None:
-            raise UsageError(f"invalid --kube-version {kube_version!r}: expected MAJOR.MINOR, e.g. 1.28")
+    version = _kube_version(kube_version)
     notes = []
     result = lint_manifests(_manifests(params, *_target(target), notes), version, notes)
     if output == "table":
@@ -297,23 +292,94 @@ def lint(target, output, fail_on, kube_version, **params):
         sys.exit(EXIT_FINDINGS)
 
 
+def _kube_version(text):
+    from kubectl_sidecars.model.manifest import parse_kube_version
+
+    if text is None:
+        return None
+    version = parse_kube_version(text)
+    if version is None:
+        raise UsageError(f"invalid --kube-version {text!r}: expected MAJOR.MINOR, e.g. 1.28")
+    return version
+
+
 def _manifests(params: dict, kind, name, notes: list):
     """What lint judges: the -f inputs (read once, by lint's reader, which keeps where each document was
     written), the one workload named, or every workload of the selection."""
-    from kubectl_sidecars.files import FileSource
-    from kubectl_sidecars.kinds import DIAGNOSE_KINDS
-    from kubectl_sidecars.lint import Manifest, cluster_manifests, in_namespace, read_manifests, without_owned
+    from kubectl_sidecars.lint import read_manifests
 
     if params["files"]:
-        _check_namespace_flags(params)
-        selection = _selection(params, FileSource([]))
-        manifests = in_namespace(without_owned(read_manifests(params["files"])), selection, files=True)
-        return manifests if kind is None else [
-            m for m in manifests if m.obj.get("kind") == DIAGNOSE_KINDS[kind] and m.obj["metadata"]["name"] == name]
+        return _file_manifests(params, list(read_manifests(params["files"])), kind, name)
     source, selection = _open(params)
+    return _cluster_manifests(source, selection, kind, name, notes)
+
+
+def _file_manifests(params: dict, read: list, kind, name):
+    """The objects of the -f inputs the selection names, those a controller made from another left out."""
+    from kubectl_sidecars.files import FileSource
+    from kubectl_sidecars.kinds import DIAGNOSE_KINDS
+    from kubectl_sidecars.lint import in_namespace, without_owned
+
+    _check_namespace_flags(params)
+    selection = _selection(params, FileSource([]))
+    manifests = in_namespace(without_owned(read), selection, files=True)
+    return manifests if kind is None else [
+        m for m in manifests if m.obj.get("kind") == DIAGNOSE_KINDS[kind] and m.obj["metadata"]["name"] == name]
+
+
+def _cluster_manifests(source, selection, kind, name, notes: list):
+    """The one workload named, or every workload of the selection."""
+    from kubectl_sidecars.kinds import DIAGNOSE_KINDS
+    from kubectl_sidecars.lint import Manifest, cluster_manifests, in_namespace
+
     if kind is None:
         return in_namespace(cluster_manifests(source, selection.namespace, selection.label_selector, notes),
                             selection, files=False)
     if selection.namespace is None:
-        raise UsageError(f"lint {kind} NAME needs one namespace: drop -A")
+        raise UsageError(f"{click.get_current_context().info_name} {kind} NAME needs one namespace: drop -A")
     return [Manifest(dict(source.get(DIAGNOSE_KINDS[kind], selection.namespace, name), kind=DIAGNOSE_KINDS[kind]))]
+
+
+@main.command()
+@click.argument("target", nargs=-1, metavar="[KIND NAME]")
+@_source_options
+@click.option("-o", "--output", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True,
+              help="Format of the migrated objects.")
+@click.option("--patch", "as_patch", is_flag=True, help="Print one strategic-merge patch per object instead.")
+@click.option("--diff", "as_diff", is_flag=True, help="Print a unified diff against the input instead.")
+@click.option("--kube-version", help="Check the plan against this Kubernetes version (e.g. 1.28); live, the API "
+                                     "server's version and the nodes' kubelets are read.")
+@_guarded
+def migrate(target, output, as_patch, as_diff, kube_version, **params):
+    """Print workloads with legacy sidecars as they should be: native sidecars.
+
+    \b
+    -f reads manifests (files, folders, - for stdin); without -f, the workloads of the cluster
+    (KIND NAME: one of them). Helpers written into the manifest move to initContainers with
+    restartPolicy: Always; helpers an injector adds get the injector's own switch. Nothing is
+    applied: the summary and the pre-flight list go to stderr.
+    """
+    from kubectl_sidecars.lint import Manifest, read_manifests
+    from kubectl_sidecars.migrate import cluster_namespaces, cluster_versions, plan_migrations
+    from kubectl_sidecars.render.migrate import diff_text, objects_text, patches_text, summary_lines
+
+    if as_patch and as_diff:
+        raise UsageError("--patch and --diff cannot be used together")
+    version = _kube_version(kube_version)
+    kind, name = _target(target)
+    notes, nodes, evidence = [], [], []
+    if params["files"]:
+        evidence = list(read_manifests(params["files"]))
+        manifests = _file_manifests(params, evidence, kind, name)
+    else:
+        source, selection = _open(params)
+        manifests = list(_cluster_manifests(source, selection, kind, name, notes))
+        evidence = [Manifest(dict(n, kind="Namespace")) for n in cluster_namespaces(source, selection.namespace, notes)]
+        if version is None:
+            version, nodes = cluster_versions(source, notes)
+    plan = plan_migrations(manifests, [m.obj for m in evidence], version, nodes, notes)
+    _write(diff_text(plan) if as_diff else patches_text(plan) if as_patch else objects_text(plan, output))
+    for line in summary_lines(plan):
+        click.echo(line, err=True)
+    for note in plan.notes:
+        warn(note)

@@ -256,7 +256,7 @@ def _arguments(command: str, line: Line, prefix: str) -> Answer:
     if command == "status":
         pods = Cluster(line).names("Pod", line.value("label_selector"))
         return Answer(_names(pods, prefix, exclude=args))
-    if command in ("diagnose", "lint"):  # both take KIND NAME
+    if command in ("diagnose", "lint", "migrate"):  # all take KIND NAME
         if not args and "/" in prefix:  # kubectl's KIND/NAME spelling
             typed_kind, _, partial = prefix.partition("/")
             kind = diagnose_kind(typed_kind)

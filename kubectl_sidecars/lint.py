@@ -181,6 +181,23 @@ def _template_problem(obj: dict, template: dict, path: str) -> Optional[ShapeErr
     return None
 
 
+def checked_template(manifest: Manifest, notes: List[str]) -> Optional[Tuple[dict, str]]:
+    """The object's pod template and its path, once the object passed the typed boundary; None without a
+    template. An object that fails it stops the run with exit 4 when it was read from a file (as -f does
+    everywhere) and is a note when the cluster handed it over."""
+    obj = manifest.obj
+    found = problem(obj) if manifest.source is None else None  # files passed it where they were read
+    held = pod_template(obj) if found is None else None
+    if held is not None:
+        found = _template_problem(obj, *held)
+    if found is None:
+        return held
+    if manifest.source is not None:
+        raise InputError(f"{manifest.source}: {title(obj)}: {found}")
+    notes.append(f"{title(obj)} could not be read, so it was not checked: {found}")
+    return None
+
+
 def job_spec(obj: dict) -> Optional[JobView]:
     """The Job spec of a Job or CronJob without its status, for the Job-scope rules; None for other kinds."""
     metadata = obj.get("metadata") or {}
@@ -205,23 +222,14 @@ def _judged(obj: dict, template: dict, path: str, hook: Optional[str], kube_vers
 
 def lint_manifests(manifests: Iterable[Manifest], kube_version: Optional[Tuple[int, int]] = None,
                    notes: Optional[List[str]] = None, strict: Optional[bool] = None) -> LintResult:
-    """Each object holding a pod template, with its findings worst first. An object that fails the typed
-    boundary stops the run with exit 4 when it was read from a file (as -f does everywhere) and is a note when
-    the cluster handed it over; an object whose judging raises is a note, and the others are judged."""
+    """Each object holding a pod template, with its findings worst first (checked_template says what happens to
+    one that fails the typed boundary); an object whose judging raises is a note, and the others are judged."""
     strict = debugging() if strict is None else strict
     result = LintResult([], kube_version, [] if notes is None else notes)  # the reader adds notes as it goes
     snapshot = Snapshot(now=datetime.now(timezone.utc), read=set())
     for manifest in manifests:
         obj = manifest.obj
-        found = problem(obj) if manifest.source is None else None  # files passed it where they were read
-        held = pod_template(obj) if found is None else None
-        if held is not None:
-            found = _template_problem(obj, *held)
-        if found is not None:
-            if manifest.source is not None:
-                raise InputError(f"{manifest.source}: {title(obj)}: {found}")
-            result.notes.append(f"{title(obj)} could not be read, so it was not checked: {found}")
-            continue
+        held = checked_template(manifest, result.notes)
         if held is None:
             continue
         kind, namespace, name = _key(obj)

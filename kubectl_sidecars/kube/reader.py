@@ -161,6 +161,10 @@ class Reader:
         path = resource_path(kind, namespace, name)
         return _document(path, self._download(path, {}))
 
+    def version(self) -> dict:
+        """The API server's /version: gitVersion, major, minor."""
+        return _document("/version", self._download("/version", {}))
+
     def list(self, kind: str, namespace: Optional[str] = None, label_selector: Optional[str] = None,
              field_selector: Optional[str] = None, chunk_size: int = 500) -> Iterator[dict]:
         """Items of every page, as dicts with kind set; pages are requested as the caller consumes."""

@@ -167,6 +167,11 @@ def test_lint_completes_kinds_and_its_outputs():
     assert values(complete(["lint", "-o", ""])) == ["table", "json", "yaml", "sarif"]
 
 
+def test_migrate_completes_kinds_and_its_outputs():
+    assert values(complete(["migrate", "c"])) == ["cronjob"]
+    assert values(complete(["migrate", "-o", ""])) == ["yaml", "json"]
+
+
 # --- values from the kubeconfig and the cluster -------------------------------------------------------------
 
 def test_contexts_from_the_kubeconfig_on_the_line(kubeconfig):
