@@ -1,5 +1,6 @@
 """Kubernetes timestamps and kubectl's way of printing durations."""
 
+import functools
 from datetime import datetime, timezone
 from typing import Optional
 
@@ -8,6 +9,12 @@ def parse_time(value) -> Optional[datetime]:
     """RFC 3339 as the API server writes it (also with fractional seconds); None for absent or bad."""
     if not value or not isinstance(value, str):
         return None
+    return _parsed(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(value: str) -> Optional[datetime]:
+    """The pods of a rollout share their timestamps to the second: each is parsed once."""
     text = value.strip()
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
