@@ -7,7 +7,9 @@ from hypothesis import strategies as st
 
 from kubectl_sidecars.render.jsontext import json_text
 from kubectl_sidecars.sanitize import escape_json
-from tests.unit.test_properties import PROFILE
+from tests.unit.hunting import profile
+
+PROFILE = profile(40)
 
 TEXT = st.text(st.characters(codec="utf-8") | st.sampled_from("\x00\x1b\x7f\x85\u200e\u2028\ufeff\U000e0041\n\"\\"))
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | TEXT

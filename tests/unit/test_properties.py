@@ -11,11 +11,10 @@ random examples for a local search.
 
 import copy
 import json
-import os
 import string
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.unit.hostile import (
@@ -33,11 +32,9 @@ from tests.unit.hostile import (
     run_cli,
     serialise,
 )
+from tests.unit.hunting import profile
 
-HUNTING = os.environ.get("KUBECTL_SIDECARS_HYPOTHESIS") == "hunt"
-PROFILE = settings(max_examples=3000 if HUNTING else 40, derandomize=not HUNTING, database=None, deadline=None,
-                   report_multiple_bugs=False, phases=tuple(Phase) if HUNTING else (Phase.generate,),
-                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROFILE = profile(40)
 
 EXAMPLES = {name: (document, target) for name, document, target in examples()}
 

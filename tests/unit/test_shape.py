@@ -3,10 +3,9 @@ yes or no, the fast path every valid object takes) and the walk that names the f
 (`first_problem`). They must agree on every input, and `problem` must say exactly what the walk says."""
 
 import math
-import os
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from kubectl_sidecars.model.shape import (
@@ -27,10 +26,9 @@ from kubectl_sidecars.model.shape import (
 )
 from tests.factory import container, pod, running
 from tests.unit.hostile import deep, examples, paths
+from tests.unit.hunting import profile
 
-HUNTING = os.environ.get("KUBECTL_SIDECARS_HYPOTHESIS") == "hunt"
-PROFILE = settings(max_examples=3000 if HUNTING else 150, derandomize=not HUNTING, database=None, deadline=None,
-                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROFILE = profile(150)
 
 
 def agree(document) -> bool:

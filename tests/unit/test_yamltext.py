@@ -5,12 +5,11 @@ Runs are reproducible (derandomised) and sized for CI; `KUBECTL_SIDECARS_HYPOTHE
 random examples for a local search."""
 
 import copy
-import os
 import string
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from kubectl_sidecars.engine import judge
@@ -20,11 +19,9 @@ from kubectl_sidecars.render.structured import diagnosis_document, status_docume
 from kubectl_sidecars.render.yamltext import Anchors, document, pyyaml_dump, sequence_item
 from kubectl_sidecars.snapshot import Snapshot
 from tests.unit.hostile import HOSTILE_STRINGS
+from tests.unit.hunting import profile
 
-HUNTING = os.environ.get("KUBECTL_SIDECARS_HYPOTHESIS") == "hunt"
-PROFILE = settings(max_examples=3000 if HUNTING else 100, derandomize=not HUNTING, database=None, deadline=None,
-                   report_multiple_bugs=False, phases=tuple(Phase) if HUNTING else (Phase.generate,),
-                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROFILE = profile(100)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 AFTER_EVERY_EXAMPLE = parse_time("2026-11-21T00:00:00Z")
