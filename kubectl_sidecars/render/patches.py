@@ -15,11 +15,6 @@ def _dumper(pure_python: bool = False):
     return yaml.SafeDumper if pure_python else getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-def patch_key(patch: Patch) -> str:
-    """Patches compare by where they go and what they change."""
-    return json.dumps([patch.target.to_dict(), patch.patch], sort_keys=True)
-
-
 def to_yaml(value) -> str:
     """Block-style YAML that reads back as the same value."""
     key = json.dumps(value, sort_keys=True)

@@ -3,14 +3,13 @@
 
 import functools
 import re
-import textwrap
 from datetime import datetime
-from typing import Callable, Dict, Iterable, List, Tuple
+from typing import Callable, Iterable, List, Tuple
 
 from colorama import Fore
 
 from kubectl_sidecars.model.timeutil import age
-from kubectl_sidecars.render.patches import patch_key, patch_yaml
+from kubectl_sidecars.render.patches import patch_yaml
 from kubectl_sidecars.render.spool import Spool
 from kubectl_sidecars.render.style import SEVERITY_COLOURS, paint
 from kubectl_sidecars.sanitize import clean
@@ -35,9 +34,24 @@ def _wrap(text: str, indent: str) -> List[str]:
 
 @functools.lru_cache(maxsize=4096)
 def _wrapped(line: str, indent: str) -> Tuple[str, ...]:
-    """Titles and remedies come back pod after pod: each is wrapped once."""
-    return tuple(textwrap.wrap(line, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
-                               break_long_words=False, break_on_hyphens=False))
+    """A line filled to WIDTH, continued two spaces further in, broken only at spaces (a word longer than a
+    line gets a line of its own), as textwrap.wrap(break_long_words=False, break_on_hyphens=False) fills
+    text whose blanks are spaces; in one pass, since messages and remedies name their pod and a report has
+    thousands of them. Titles and remedies that come back pod after pod are wrapped once."""
+    lines: List[str] = []
+    current, blank = indent, True  # blank: nothing but the indent yet
+    for word in line.split(" "):
+        if blank:
+            if word:
+                current, blank = current + word, False
+        elif len(current) + 1 + len(word) <= WIDTH:
+            current += " " + word
+        else:
+            lines.append(current.rstrip(" "))
+            current, blank = indent + "  " + word, not word
+    if not blank:
+        lines.append(current.rstrip(" "))
+    return tuple(lines)
 
 
 def clean_lines(text: str) -> List[str]:
@@ -45,7 +59,7 @@ def clean_lines(text: str) -> List[str]:
     return [clean(line) for line in str(text or "").split("\n")]
 
 
-def _finding(finding, colour: bool, seen_patches: Dict[str, str], catalog) -> List[str]:
+def _finding(finding, colour: bool, seen_patches: List[Tuple[object, str]], catalog) -> List[str]:
     label = LABELS.get(finding.severity, finding.severity.upper())
     head = paint(f"{label:<8}", SEVERITY_COLOURS.get(finding.severity), colour, bright=finding.severity == "error")
     where = f"   container {clean(finding.container)}" if finding.container else ""
@@ -66,15 +80,17 @@ def _finding(finding, colour: bool, seen_patches: Dict[str, str], catalog) -> Li
     return lines
 
 
-def _remedy(finding, seen: Dict[str, str]) -> List[str]:
-    """The fix: prose, then each patch's YAML; a patch already shown in this block is referred to."""
+def _remedy(finding, seen: List[Tuple[object, str]]) -> List[str]:
+    """The fix: prose, then each patch's YAML; a patch already shown in this block (the same target, the
+    same fragment) is referred to."""
     lines = _wrap(finding.remedy or "", "      ")
     for patch in finding.patches:
-        key = patch_key(patch)
-        if key in seen:
-            lines.append(f"      (the patch shown for {clean(seen[key])} above)")
+        shown = next((code for other, code in seen if other.target == patch.target and other.patch == patch.patch),
+                     None)
+        if shown is not None:
+            lines.append(f"      (the patch shown for {clean(shown)} above)")
             continue
-        seen[key] = finding.code
+        seen.append((patch, finding.code))
         lines += ["      " + line for line in clean_lines(patch_yaml(patch))]
     return lines
 
@@ -87,7 +103,7 @@ def _verdict(verdict, colour: bool, catalog) -> List[str]:
              f"  COMPLETIONS {clean(verdict.completions)}   ACTIVE {clean(verdict.active)}   "
              f"SUCCEEDED {clean(verdict.succeeded)}   FAILED {clean(verdict.failed)}   CONDITIONS {conditions}"]
     lines += _wrap(clean(verdict.reason), "  ")
-    seen: Dict[str, str] = {}
+    seen: List[Tuple[object, str]] = []
     for finding in verdict.findings:
         lines += _finding(finding, colour, seen, catalog)
     return lines
@@ -108,7 +124,7 @@ def _pod(pod, findings, now: datetime, colour: bool, catalog) -> List[str]:
         return lines
     if all(f.severity == "info" for f in findings):
         lines.append("  Nothing of warning or above: the pod looks healthy; suggestions below.")
-    seen: Dict[str, str] = {}
+    seen: List[Tuple[object, str]] = []
     for finding in findings:
         lines += _finding(finding, colour, seen, catalog)
     return lines

@@ -4,6 +4,8 @@ import json
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kubectl_sidecars.engine import Diagnosis
 from kubectl_sidecars.model import build_pod_view
@@ -23,6 +25,7 @@ from tests.factory import (
     terminated,
     waiting,
 )
+from tests.unit.hunting import profile
 
 NOW = at(3600)
 
@@ -261,3 +264,20 @@ def test_empty_document():
 def test_structured_output_keeps_unicode_readable(output):
     named = pod("café-0", containers=[container("app")], statuses=[running("app")])
     assert "café-0" in dump(status_document(Diagnosis([], rows(named))), output)
+
+
+PROFILE = profile(200)
+
+
+@PROFILE
+@given(st.text(st.sampled_from("ab-/.é:  "), min_size=1, max_size=400).filter(lambda t: not t.startswith(" ")),
+       st.sampled_from(["", "  ", "      "]))
+def test_report_lines_are_filled_as_textwrap_fills_them(line, indent):
+    """The report's own line filler breaks where textwrap.wrap would, for text whose blanks are spaces."""
+    import textwrap
+
+    from kubectl_sidecars.render.report import WIDTH, _wrapped
+
+    assert list(_wrapped(line, indent)) == textwrap.wrap(line, WIDTH, initial_indent=indent,
+                                                         subsequent_indent=indent + "  ", break_long_words=False,
+                                                         break_on_hyphens=False)
