@@ -262,19 +262,23 @@ class _Writer:
         self.anchor_of: Dict[int, str] = {}
         self.written: Set[int] = set()
         self.parts: List[str] = []
+        # _walk with the meeting inlined (every item of a long document is walked): a container met a
+        # second time is named, in the order of the second meetings, and not entered again.
         met: Set[int] = set()
-
-        def first_meeting(node) -> bool:
-            identity = id(node)
-            if identity not in met:
-                met.add(identity)
-                return True
-            if identity not in self.anchor_of:  # the second meeting names it
-                anchors.named += 1
-                self.anchor_of[identity] = "id%03d" % anchors.named
-            return False
-
-        _walk(root, first_meeting)
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            kind = type(node)
+            if kind is dict or kind is list:
+                identity = id(node)
+                if identity not in met:
+                    met.add(identity)
+                    stack.extend(reversed(node.values() if kind is dict else node))
+                elif identity not in self.anchor_of:
+                    anchors.named += 1
+                    self.anchor_of[identity] = "id%03d" % anchors.named
+            elif not (node is None or isinstance(node, (str, bytes, bool, int, float)) or node == ()):
+                raise _Unusual
 
     def holds_anchor(self, value) -> bool:
         """Whether `value` holds a container with an anchor (so PyYAML alone cannot write it apart)."""
@@ -295,6 +299,11 @@ class _Writer:
         if kind is not dict and kind is not list:
             self.parts.append(_scalar(value, column, indent) + "\n")
             return None
+        if not self.anchor_of:  # the usual case: a tree
+            if not value:
+                self.parts.append(" {}\n" if kind is dict else " []\n")
+                return None
+            return ""
         name = self.anchor_of.get(id(value))
         if name is not None and id(value) in self.written:
             self.parts.append(" *" + name + "\n")
