@@ -22,7 +22,8 @@ def _source_options(command):
         click.option("-l", "--selector", "label_selector", help="Label selector, e.g. app=web,tier!=db."),
         click.option("--field-selector", help="Field selector, e.g. status.phase=Running."),
         click.option("-f", "--filename", "files", multiple=True, type=str,
-                     help="Read `kubectl get -o json|yaml` output instead of the cluster (file, folder or -)."),
+                     help="Read objects from files instead of the cluster: `kubectl get -o json|yaml` output, or "
+                          "manifests (lint, migrate); a file, a folder or - for stdin."),
         click.option("--kubeconfig", help="Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config)."),
         click.option("--context", help="The kubeconfig context to use."),
         click.option("--request-timeout", default="0", show_default=True,
