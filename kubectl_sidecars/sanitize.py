@@ -29,10 +29,19 @@ CONTROL = re.compile(
     r"\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
     r"\U000e0001\U000e0020-\U000e007f"  # language tag, tag characters
     "]")
+# The same characters but the line break: a document's own line breaks stay as they are, and matching each
+# of them would cost a call per line of output.
+_IN_DOCUMENTS = re.compile(CONTROL.pattern.replace(r"\x00-\x1f", r"\x00-\x09\x0b-\x1f", 1))
 
 
 def _visible(match) -> str:
     return match.group().encode("unicode_escape").decode("ascii")
+
+
+def has_control(text: str) -> bool:
+    """Whether the text holds a character above. Printable ASCII, most text from a cluster, is told at C
+    speed (for ASCII, printable means none of C0 and DEL, the only ASCII characters above)."""
+    return not (text.isascii() and text.isprintable()) and CONTROL.search(text) is not None
 
 
 def clean(value) -> str:
@@ -40,7 +49,7 @@ def clean(value) -> str:
     if value is None:
         return ""
     text = str(value)
-    if not CONTROL.search(text):
+    if not has_control(text):
         return text
     return CONTROL.sub(_visible, text)
 
@@ -51,9 +60,7 @@ def clean_keeping_lines(text: str) -> str:
 
 
 def _json_escape(match) -> str:
-    code = ord(match.group())
-    if code == 0x0A:  # the document's own line breaks: JSON writes those inside strings as \n itself
-        return "\n"
+    code = ord(match.group())  # never a line break: JSON writes those inside strings as \n itself
     if code > 0xFFFF:  # JSON spells a character beyond the BMP as a UTF-16 surrogate pair
         code -= 0x10000
         return "\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF))
@@ -62,17 +69,15 @@ def _json_escape(match) -> str:
 
 def _yaml_escape(match) -> str:
     code = ord(match.group())
-    if code == 0x0A:
-        return "\n"
     return ("\\u%04x" if code <= 0xFFFF else "\\U%08x") % code
 
 
 def escape_json(document: str) -> str:
     """A JSON text (json.dumps with ensure_ascii=False) with the characters above as \\u escapes."""
-    return CONTROL.sub(_json_escape, document)
+    return _IN_DOCUMENTS.sub(_json_escape, document)
 
 
 def escape_yaml(document: str) -> str:
     """A YAML text whose strings holding such characters are double-quoted, which makes \\u and \\U escapes
     inside them mean the original characters."""
-    return CONTROL.sub(_yaml_escape, document)
+    return _IN_DOCUMENTS.sub(_yaml_escape, document)

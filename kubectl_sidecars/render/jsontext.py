@@ -7,7 +7,7 @@ import json
 from json.encoder import encode_basestring
 from typing import Callable, Dict, List
 
-from kubectl_sidecars.sanitize import CONTROL, escape_json
+from kubectl_sidecars.sanitize import escape_json, has_control
 
 # Strings seen again (keys, states, images, remedies) are encoded once.
 _MEMO_LIMIT = 4096
@@ -21,7 +21,7 @@ def _string_encoder() -> Callable[[str], str]:
         if found is None:
             found = encode_basestring(text)
             # ASCII text: the encoder already escaped C0 controls; DEL is the only one left (str.isascii is O(1))
-            if (not text.isascii() and CONTROL.search(text)) or "\x7f" in text:
+            if has_control(text):
                 found = escape_json(found)
             if len(memo) < _MEMO_LIMIT:
                 memo[text] = found

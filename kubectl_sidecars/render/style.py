@@ -6,7 +6,7 @@ from typing import Iterator, List, Optional, Sequence
 
 from colorama import Fore, Style
 
-from kubectl_sidecars.sanitize import CONTROL, clean
+from kubectl_sidecars.sanitize import clean, has_control
 
 SEVERITY_COLOURS = {"error": Fore.RED, "warning": Fore.YELLOW, "info": Fore.CYAN}
 # What paint() adds around a cell: SGR sequences, which take no room on the screen.
@@ -45,7 +45,7 @@ class Table:
 
     def add(self, cells: Sequence) -> int:
         """Adds a row; its index, to set a cell later."""
-        if all(type(cell) is str for cell in cells) and not CONTROL.search(" ".join(cells)):
+        if all(type(cell) is str for cell in cells) and not has_control(" ".join(cells)):
             cells = [cell.strip() for cell in cells]
         else:
             cells = [Painted(c.strip()) if isinstance(c, Painted) else clean(c).strip() for c in cells]

@@ -17,7 +17,7 @@ import re
 from functools import lru_cache
 from typing import Callable, Dict, List, Optional, Set, Tuple
 
-from kubectl_sidecars.sanitize import CONTROL
+from kubectl_sidecars.sanitize import has_control
 
 # Printable ASCII without spaces, quotes, flow brackets, '#', ',' or a first character PyYAML reads as an
 # indicator ('-', '.', '?', ':', '!', '&', '*', '@', ...) and without a ':' at the end (a ':' then a space
@@ -53,7 +53,7 @@ def dumper_class():
         pass
 
     Dumper.add_representer(str, lambda dumper, text: dumper.represent_scalar(
-        STR_TAG, text, style='"' if CONTROL.search(text) else None))
+        STR_TAG, text, style='"' if has_control(text) else None))
     return Dumper
 
 
@@ -132,7 +132,7 @@ def _folded(text: str, column: int, indent: int) -> Optional[str]:
     """A string value written as PyYAML writes it, where its style is sure: double quotes for a string
     holding a character of sanitize.CONTROL (dumper_class), plain or single quotes for printable ASCII
     (PROSE); None for the others."""
-    if CONTROL.search(text):
+    if has_control(text):
         return _double_quoted(text, column, indent)
     if not PROSE.fullmatch(text):
         return None

@@ -2,7 +2,6 @@
 title, explanation and remedy, what it reads and what it judges, so `explain`, the README table, the
 gather step and the JSON all come from one place."""
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -46,6 +45,16 @@ class Target:
         return {"kind": self.kind, "namespace": self.namespace, "name": self.name, "path": self.path}
 
 
+def _tree_copy(value):
+    """A copy of JSON-like data (dicts, lists, scalars): copy.deepcopy's memo is not needed for a tree."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _tree_copy(item) for key, item in value.items()}
+    if kind is list:
+        return [_tree_copy(item) for item in value]
+    return value
+
+
 @dataclass(frozen=True)
 class Patch:
     """A strategic-merge fragment a remedy proposes; `comments` say what the YAML alone cannot."""
@@ -56,7 +65,7 @@ class Patch:
     def to_dict(self) -> dict:
         # A copy: a fragment may share lists with the pod it came from, or with another finding's, and a
         # document must be a tree (YAML would otherwise print anchors and aliases: &id001, *id001).
-        return {"target": self.target.to_dict(), "patch": copy.deepcopy(self.patch), "comments": list(self.comments)}
+        return {"target": self.target.to_dict(), "patch": _tree_copy(self.patch), "comments": list(self.comments)}
 
 
 @dataclass(frozen=True)

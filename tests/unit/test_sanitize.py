@@ -168,3 +168,12 @@ def test_json_is_valid_for_strict_readers():
     text = dump({"name": "a\udcffb"}, "json")
     assert json.loads(text.encode("utf-8").decode("utf-8", "strict")) == {"name": "a\udcffb"}
     assert "\\udcff" in text
+
+
+def test_the_fast_check_agrees_with_the_pattern_on_every_character():
+    """has_control() tells printable ASCII apart without the pattern: it must answer as the pattern does."""
+    from kubectl_sidecars.sanitize import CONTROL, has_control
+
+    for code in range(0x110000):
+        text = "a" + chr(code) + "b"
+        assert has_control(text) == (CONTROL.search(text) is not None), hex(code)
