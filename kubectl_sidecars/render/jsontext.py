@@ -5,7 +5,7 @@ only reads the strings that can hold what it escapes."""
 
 import json
 from json.encoder import encode_basestring
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
 from kubectl_sidecars.sanitize import escape_json, has_control
 
@@ -32,21 +32,43 @@ def _string_encoder() -> Callable[[str], str]:
 _encoded = _string_encoder()
 
 
-def _append(value, indent: str, out: List[str]) -> None:
+def _scalar(value) -> Optional[str]:
+    """The text of a string, null, boolean or int; None for anything else."""
     kind = type(value)
     if kind is str:
-        out.append(_encoded(value))
-    elif kind is dict and all(type(key) is str for key in value):
+        return _encoded(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if kind is int:
+        return int.__repr__(value)
+    return None
+
+
+def _append(value, indent: str, out: List[str]) -> None:
+    """Scalars are written in their container's loop (most values are scalars: a call each would cost more
+    than writing them)."""
+    kind = type(value)
+    if kind is dict:
         if not value:
             out.append("{}")
             return
-        inner = indent + "  "
+        start, inner = len(out), indent + "  "
         separator = "{\n" + inner
         for key, item in value.items():
-            out.append(separator)
-            out.append(_encoded(key))
-            out.append(": ")
-            _append(item, inner, out)
+            if type(key) is not str:  # the standard library turns such keys into strings its own way
+                del out[start:]
+                out.append(_standard(value, indent))
+                return
+            text = _scalar(item)
+            if text is not None:
+                out.append(separator + _encoded(key) + ": " + text)
+            else:
+                out.append(separator + _encoded(key) + ": ")
+                _append(item, inner, out)
             separator = ",\n" + inner
         out.append("\n" + indent + "}")
     elif kind is list:
@@ -56,20 +78,21 @@ def _append(value, indent: str, out: List[str]) -> None:
         inner = indent + "  "
         separator = "[\n" + inner
         for item in value:
-            out.append(separator)
-            _append(item, inner, out)
+            text = _scalar(item)
+            if text is not None:
+                out.append(separator + text)
+            else:
+                out.append(separator)
+                _append(item, inner, out)
             separator = ",\n" + inner
         out.append("\n" + indent + "]")
-    elif value is None:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif kind is int:
-        out.append(int.__repr__(value))
-    else:  # floats, keys that are not strings, tuples...: the standard library's spelling, at this depth
-        out.append(escape_json(json.dumps(value, indent=2, ensure_ascii=False)).replace("\n", "\n" + indent))
+    else:
+        out.append(_scalar(value) or _standard(value, indent))
+
+
+def _standard(value, indent: str) -> str:
+    """Floats, keys that are not strings, tuples...: the standard library's spelling, at this depth."""
+    return escape_json(json.dumps(value, indent=2, ensure_ascii=False)).replace("\n", "\n" + indent)
 
 
 def json_text(value, indent: str = "") -> str:
