@@ -175,9 +175,10 @@ def gather(source, selection: Selection, kind: Optional[str] = None, name: Optio
         snapshot.templates = [workload_template(workload)]
         pods = source.list("Pod", namespace, selector_of(workload))
     stream = views(pods, snapshot.notes, check)
-    head = list(islice(stream, stream_after + 1)) if kind is None and not selection.names else list(stream)
+    streamable = kind is None and not selection.names  # a selection LIST, not pods named or of one workload
+    head = list(islice(stream, stream_after + 1)) if streamable else list(stream)
     snapshot.read = {PODS}
-    if len(head) <= stream_after or kind is not None or selection.names:
+    if not streamable or len(head) <= stream_after:
         snapshot.pods = sorted(head, key=listing_order)
         _read_beside(source, snapshot, rules, wanted, namespace, check, jobs)
         return snapshot, snapshot.pods

@@ -89,9 +89,7 @@ def write_diagnosis(output: str, write: Callable[[str], object], rows: Iterable,
     for key, value in DIAGNOSIS_HEAD.items():
         writer.field(key, value)
     writer.field("jobs", [verdict_dict(v) for v in verdicts()])
-    writer.flush()
-    pods.replay(write)
-    writer.fields += 1
+    writer.written_apart(pods)
     writer.field("notes", list(notes))
     writer.close()
 
@@ -159,8 +157,15 @@ class DocumentWriter:
         self.items = None
 
     def flush(self) -> None:
-        """Writes what is held, as it is (for a part of a document written apart)."""
+        """Writes what is held, as it is (the end of a part of a document written apart)."""
         self._emit("")
+
+    def written_apart(self, part: Spool) -> None:
+        """The next field, written apart (by a writer made with fields_before=this one's fields) and kept
+        in `part`."""
+        self.flush()
+        part.replay(self.write)
+        self.fields += 1
 
     def close(self) -> None:
         """The end of the document, as dump() and a line break end it."""
