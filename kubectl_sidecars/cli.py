@@ -147,7 +147,7 @@ def status(pods, output, containers, **params):
             table = PodsTable(snapshot.now, every_namespace, output == "wide", _colour(params["no_color"]))
         for pod, findings in rows:
             table.add(pod, findings, later=judgement.kept(pod))
-        if table.table.rows:
+        if len(table):
             _write_lines(table.lines(judgement.job_findings_of))
         else:
             where = "any namespace" if every_namespace else f"{selection.namespace} namespace"

@@ -93,11 +93,6 @@ class Diagnosis:
         """Every finding, of the Jobs and of the pods."""
         return [f for v in self.verdicts for f in v.findings] + [f for _, found in self.pods for f in found]
 
-    def with_job_findings(self) -> List[Tuple[PodView, List[Finding]]]:
-        """Each pod with its own findings and those of the Job that owns it (the `status` ISSUES column)."""
-        by_job = {(v.namespace, v.name): v.findings for v in self.verdicts}
-        return [(pod, found + by_job.get(job_key(pod), [])) for pod, found in self.pods]
-
 
 def job_key(pod: PodView) -> Optional[Tuple[str, str]]:
     """(namespace, name) of the Job that owns the pod, or None."""

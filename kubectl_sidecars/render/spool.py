@@ -2,7 +2,6 @@
 is known after them) is kept here: in memory while small, then in a temporary file, so a long output never
 has to be held whole."""
 
-import tempfile
 from typing import Callable
 
 IN_MEMORY = 1 << 20  # bytes kept in memory before the text moves to a temporary file
@@ -10,6 +9,8 @@ IN_MEMORY = 1 << 20  # bytes kept in memory before the text moves to a temporary
 
 class Spool:
     def __init__(self):
+        import tempfile  # only diagnose spools: status does not import it
+
         self._file = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY, mode="w+", encoding="utf-8", newline="")
         self.empty = True
 

@@ -79,6 +79,10 @@ class PodsTable:
         if later:
             self.waiting.append((row, pod, findings))
 
+    def __len__(self) -> int:
+        """Rows added."""
+        return len(self.table.rows)
+
     def lines(self, more_findings: Callable[[PodView], List[Finding]] = lambda pod: []) -> Iterator[str]:
         """The table, each waiting pod's ISSUES with more_findings(pod) (its Job's) added."""
         for row, pod, findings in self.waiting:
@@ -120,6 +124,10 @@ class ContainersTable:
             self.table.add(prefix + [c.name, c.type, str(c.index), c.state, reason_cell(c), _flag(c.started),
                                      _flag(c.ready), str(c.restarts), age(c.started_at, now) if c.started_at else "-",
                                      c.image, ",".join(c.probes) or "-"])
+
+    def __len__(self) -> int:
+        """Rows added."""
+        return len(self.table.rows)
 
     def lines(self, more_findings: Callable[[PodView], List[Finding]] = lambda pod: []) -> Iterator[str]:
         return self.table.lines()
