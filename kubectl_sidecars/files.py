@@ -7,7 +7,7 @@ from typing import Iterable, Iterator, List, Optional
 
 from kubectl_sidecars.errors import ApiError, InputError
 from kubectl_sidecars.model.shape import describe, problem, title
-from kubectl_sidecars.selection import Selection
+from kubectl_sidecars.selection import Selection, listing_key
 
 EXTENSIONS = (".json", ".yaml", ".yml")
 
@@ -177,10 +177,11 @@ def load_objects(paths: Iterable[str]) -> List[dict]:
 
 
 def _listing_key(obj) -> str:
-    """namespace/name, the order the API server lists objects in (whatever the files' order)."""
+    """The API server's order, whatever the files' order (fields that are not strings sort as empty)."""
     metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    return "/".join(value if isinstance(value, str) else "" for value in (metadata.get("namespace"),
-                                                                        metadata.get("name")))
+    namespace, name = (value if isinstance(value, str) else "" for value in (metadata.get("namespace"),
+                                                                            metadata.get("name")))
+    return listing_key(namespace, name)
 
 
 class FileSource:

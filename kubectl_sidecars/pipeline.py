@@ -13,7 +13,7 @@ from kubectl_sidecars.model.objects import build_event_view, build_job_view, bui
 from kubectl_sidecars.model.shape import problem, title
 from kubectl_sidecars.rules import CATALOG, Rule
 from kubectl_sidecars.rules.catalog import JOB
-from kubectl_sidecars.selection import Selection
+from kubectl_sidecars.selection import Selection, listing_key
 from kubectl_sidecars.snapshot import EVENTS, JOBS, NODES, PODS, Snapshot
 
 
@@ -63,12 +63,6 @@ def _view(pod: dict, notes: List[str], check: Check) -> PodView:
             found = f"could not be viewed ({type(error).__name__})"
     notes.append(f"{title(pod)} could not be read, so it was not checked: {found}")
     return unreadable_pod_view(pod, str(found))
-
-
-def listing_order(pod: PodView) -> str:
-    """The order the API server lists pods in, across namespaces too (by their storage key, namespace/name),
-    which is the order kubectl prints them in."""
-    return f"{pod.namespace}/{pod.name}"
 
 
 def views(pods: Iterable[dict], notes: List[str], check: Check = problem) -> Iterator[PodView]:
@@ -179,7 +173,7 @@ def gather(source, selection: Selection, kind: Optional[str] = None, name: Optio
     head = list(islice(stream, stream_after + 1)) if streamable else list(stream)
     snapshot.read = {PODS}
     if not streamable or len(head) <= stream_after:
-        snapshot.pods = sorted(head, key=listing_order)
+        snapshot.pods = sorted(head, key=lambda pod: listing_key(pod.namespace, pod.name))
         _read_beside(source, snapshot, rules, wanted, namespace, check, jobs)
         return snapshot, snapshot.pods
     snapshot.targets = frozenset()

@@ -39,6 +39,12 @@ def _name_problem(value: str, pattern, limit: int, rule: str) -> Optional[str]:
     return None if pattern.fullmatch(value) else rule
 
 
+def listing_key(namespace: str, name: str) -> str:
+    """The order the API server lists objects in, across namespaces too (by their storage key,
+    namespace/name), which is the order kubectl prints them in."""
+    return f"{namespace}/{name}"
+
+
 def check_namespace(namespace: str) -> str:
     problem = _name_problem(namespace, _DNS_LABEL_RE, 63, _LABEL_RULE)
     if problem:

@@ -173,3 +173,12 @@ def test_selection_validate_rejects_bad_selectors_and_returns_itself():
         Selection("default", label_selector="app in web").validate()
     with pytest.raises(UsageError):
         Selection("default", field_selector="spec.hostname=x").validate()
+
+
+def test_listing_order_is_the_api_servers_across_namespaces():
+    """Storage keys are namespace/name: a namespace whose name another extends with '-' comes after it."""
+    from kubectl_sidecars.selection import listing_key
+
+    pods = [("kube", "a"), ("kube-system", "b"), ("default", "z"), ("default", "a-1"), ("default", "a")]
+    assert sorted(pods, key=lambda p: listing_key(*p)) == [
+        ("default", "a"), ("default", "a-1"), ("default", "z"), ("kube-system", "b"), ("kube", "a")]
